@@ -15,9 +15,11 @@ import (
 )
 
 // Revision is the backend's compare-and-set counter for one key. It grows
-// strictly with each committed write to the key. Zero means "absent": a
-// condition on revision 0 asserts the key does not exist. A Revision is not
-// a secret version.
+// strictly with each committed write to the key and never returns to an
+// earlier value, even after the key is deleted and created again; writes to
+// other keys leave it unchanged. Zero means "absent": a condition on
+// revision 0 asserts the key does not exist. A Revision is not a secret
+// version.
 type Revision uint64
 
 // ErrNotFound is returned by Get when the key does not exist.
@@ -38,14 +40,14 @@ type KV struct {
 }
 
 // Cond asserts that Key is at Revision when the transaction commits
-// (Revision 0: the key must not exist).
+// (Revision 0: the key must not exist). Key must not be empty.
 type Cond struct {
 	Key      string
 	Revision Revision
 }
 
 // Op is one write in a transaction: a put of Value, or a delete when Delete
-// is set. Deleting an absent key is not an error.
+// is set. Deleting an absent key is not an error. Key must not be empty.
 type Op struct {
 	Key    string
 	Value  []byte
@@ -54,6 +56,7 @@ type Op struct {
 
 // Txn is an atomic, durable batch of writes: either every Op is applied and
 // the commit is on stable storage when Backend.Txn returns nil, or nothing is.
+// Ops apply in order, so a later op on a key overrides an earlier one.
 type Txn struct {
 	Conds []Cond
 	Ops   []Op
@@ -74,6 +77,10 @@ type Backend interface {
 	// returns only once the commit is durable. It returns ErrConflict
 	// (possibly wrapped) when a condition fails. Concurrent Txns may be
 	// committed together (group commit) but each is all-or-nothing.
+	// An empty or over-long key is refused with an error other than
+	// ErrConflict, and nothing is written. If ctx ends before Txn returns,
+	// Txn returns ctx's error and the transaction may or may not have
+	// been committed.
 	Txn(ctx context.Context, t Txn) error
 
 	// Close releases the engine. Further calls return ErrClosed.

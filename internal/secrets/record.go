@@ -1,0 +1,248 @@
+package secrets
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/coffer-dev/coffer/internal/storage"
+)
+
+// recordFormat is the encoding version of secretRecord.
+const recordFormat = 1
+
+// secretRecord is the stored form of a secret: private, versioned, and
+// converted explicitly to and from the domain type Secret.
+type secretRecord struct {
+	Format         int             `json:"f"`
+	ARN            string          `json:"arn"`
+	Name           string          `json:"n"`
+	Description    string          `json:"d,omitempty"`
+	HasDescription bool            `json:"hd,omitempty"`
+	KMSKeyID       string          `json:"k,omitempty"` // as given by the user
+	KMSKeyARN      string          `json:"ka"`          // resolved key
+	Tags           []Tag           `json:"t,omitempty"`
+	Created        time.Time       `json:"c"`
+	LastChanged    time.Time       `json:"lc"`
+	LastAccessed   time.Time       `json:"la,omitzero"`
+	DeletedDate    time.Time       `json:"dd,omitzero"`
+	PurgeAt        time.Time       `json:"pa,omitzero"`
+	PrimaryRegion  string          `json:"pr,omitempty"` // set on replicas
+	Replicas       []replicaRecord `json:"r,omitempty"`
+	Versions       []versionRecord `json:"v,omitempty"`
+	ResourcePolicy string          `json:"rp,omitempty"`
+}
+
+type versionRecord struct {
+	ID           string    `json:"id"`
+	Stages       []string  `json:"s,omitempty"`
+	Created      time.Time `json:"c"`
+	LastAccessed time.Time `json:"la,omitzero"`
+	KMSKeyARN    string    `json:"k"`
+}
+
+type replicaRecord struct {
+	Region        string    `json:"r"`
+	KMSKeyID      string    `json:"k,omitempty"`
+	Status        string    `json:"s"`
+	StatusMessage string    `json:"m,omitempty"`
+	LastAccessed  time.Time `json:"la,omitzero"`
+}
+
+func (r *secretRecord) isReplica() bool   { return r.PrimaryRegion != "" }
+func (r *secretRecord) isDeleted() bool   { return !r.DeletedDate.IsZero() }
+func (r *secretRecord) hasReplicas() bool { return len(r.Replicas) > 0 }
+
+// version returns the version with id, or nil.
+func (r *secretRecord) version(id string) *versionRecord {
+	for i := range r.Versions {
+		if r.Versions[i].ID == id {
+			return &r.Versions[i]
+		}
+	}
+	return nil
+}
+
+// staged returns the version carrying stage, or nil.
+func (r *secretRecord) staged(stage string) *versionRecord {
+	for i := range r.Versions {
+		for _, s := range r.Versions[i].Stages {
+			if s == stage {
+				return &r.Versions[i]
+			}
+		}
+	}
+	return nil
+}
+
+// removeStage takes stage off whichever version carries it and returns
+// that version's id ("" if none did).
+func (r *secretRecord) removeStage(stage string) string {
+	for i := range r.Versions {
+		v := &r.Versions[i]
+		for j, s := range v.Stages {
+			if s == stage {
+				v.Stages = append(v.Stages[:j:j], v.Stages[j+1:]...)
+				return v.ID
+			}
+		}
+	}
+	return ""
+}
+
+func (v *versionRecord) hasStage(stage string) bool {
+	for _, s := range v.Stages {
+		if s == stage {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *versionRecord) addStage(stage string) {
+	if !v.hasStage(stage) {
+		v.Stages = append(v.Stages, stage)
+	}
+}
+
+// clone returns a deep copy, so a cached record is never mutated.
+func (r *secretRecord) clone() *secretRecord {
+	c := *r
+	c.Tags = append([]Tag(nil), r.Tags...)
+	c.Replicas = append([]replicaRecord(nil), r.Replicas...)
+	c.Versions = make([]versionRecord, len(r.Versions))
+	for i, v := range r.Versions {
+		v.Stages = append([]string(nil), v.Stages...)
+		c.Versions[i] = v
+	}
+	return &c
+}
+
+func (r *secretRecord) toSecret() *Secret {
+	s := &Secret{
+		ARN:          r.ARN,
+		Name:         r.Name,
+		Description:  r.Description,
+		KMSKeyID:     r.KMSKeyID,
+		Tags:         append([]Tag(nil), r.Tags...),
+		Created:      r.Created,
+		LastChanged:  r.LastChanged,
+		LastAccessed: r.LastAccessed,
+		DeletedDate:  r.DeletedDate,
+		PurgeAt:      r.PurgeAt,
+		IsReplica:    r.isReplica(),
+	}
+	s.PrimaryRegion = r.primaryRegion()
+	for _, rep := range r.Replicas {
+		s.Replicas = append(s.Replicas, Replica(rep))
+	}
+	for _, v := range r.Versions {
+		s.Versions = append(s.Versions, v.toVersion())
+	}
+	return s
+}
+
+func (v versionRecord) toVersion() Version {
+	return Version{
+		ID:           v.ID,
+		Stages:       append([]string(nil), v.Stages...),
+		Created:      v.Created,
+		LastAccessed: v.LastAccessed,
+		KMSKeyIDs:    []string{v.KMSKeyARN},
+	}
+}
+
+// Storage keys. Names never appear in them: blind() is a keyed HMAC.
+func (s *Service) secretKey(region, name string) string {
+	return secretsPrefix(region) + s.keys.Blind(region, name)
+}
+
+// secretsPrefix lists one region's secret records; "sms/" lists all.
+func secretsPrefix(region string) string { return "sms/" + region + "/" }
+
+// versionsPrefix lists the version values of one secret.
+func (s *Service) versionsPrefix(region, name string) string {
+	return "smv/" + region + "/" + s.keys.Blind(region, name) + "/"
+}
+
+func (s *Service) versionKey(region, name, versionID string) string {
+	return s.versionsPrefix(region, name) + versionID
+}
+
+// valueAAD binds a sealed value to its secret and version, the encryption
+// context AWS Secrets Manager gives KMS.
+func valueAAD(arn, versionID string) []byte {
+	b := make([]byte, 0, len(arn)+len(versionID)+1)
+	b = append(b, arn...)
+	b = append(b, 0)
+	return append(b, versionID...)
+}
+
+// loaded is a secret record as read, with the revision to condition on.
+type loaded struct {
+	key string
+	rev storage.Revision
+	rec *secretRecord
+}
+
+// load reads the secret record stored under key. It returns ErrNotFound
+// when absent. The record returned may be shared with the cache: callers
+// that change it must clone first (mutable does).
+func (s *Service) load(ctx context.Context, key string) (*loaded, error) {
+	raw, rev, err := s.backend.Get(ctx, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read secret record: %w", err)
+	}
+	if rec, ok := s.cache.get(key, rev); ok {
+		return &loaded{key: key, rev: rev, rec: rec}, nil
+	}
+	plain, err := s.keys.OpenRecord(key, raw)
+	if err != nil {
+		return nil, fmt.Errorf("open secret record: %w", ErrDecryption)
+	}
+	rec := new(secretRecord)
+	if err := json.Unmarshal(plain, rec); err != nil {
+		return nil, fmt.Errorf("decode secret record: %w", err)
+	}
+	if rec.Format != recordFormat {
+		return nil, fmt.Errorf("secret record format %d not supported", rec.Format)
+	}
+	s.cache.put(key, rev, rec)
+	return &loaded{key: key, rev: rev, rec: rec}, nil
+}
+
+// sealRecord encodes and seals rec for storage under key.
+func (s *Service) sealRecord(key string, rec *secretRecord) ([]byte, error) {
+	rec.Format = recordFormat
+	plain, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode secret record: %w", err)
+	}
+	return s.keys.SealRecord(key, plain)
+}
+
+// primaryRegion is the Region of the primary for replicas and for primaries
+// that have replicas (as DescribeSecret reports it), else "".
+func (r *secretRecord) primaryRegion() string {
+	if r.isReplica() {
+		return r.PrimaryRegion
+	}
+	if r.hasReplicas() {
+		return arnRegion(r.ARN)
+	}
+	return ""
+}
+
+func arnRegion(arn string) string {
+	parts := strings.SplitN(arn, ":", 5)
+	if len(parts) < 5 {
+		return ""
+	}
+	return parts[3]
+}

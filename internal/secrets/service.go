@@ -1,0 +1,273 @@
+package secrets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coffer-dev/coffer/internal/iam"
+	"github.com/coffer-dev/coffer/internal/keys"
+	"github.com/coffer-dev/coffer/internal/storage"
+)
+
+// Config wires a Service. Backend, Keys and Account are required.
+type Config struct {
+	Backend storage.Backend
+	Keys    *keys.Keyring
+	Account string // 12-digit account id for ARNs
+	// Authorizer decides every operation; nil means iam.AllowAll.
+	Authorizer iam.Authorizer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives operational events; nil discards them.
+	Logger *slog.Logger
+}
+
+// Service implements the Secrets Manager domain over a storage backend.
+type Service struct {
+	backend storage.Backend
+	keys    *keys.Keyring
+	account string
+	authz   iam.Authorizer
+	now     func() time.Time
+	log     *slog.Logger
+	cache   recordCache
+}
+
+// New returns a Service, or an error naming the missing field.
+func New(cfg Config) (*Service, error) {
+	switch {
+	case cfg.Backend == nil:
+		return nil, errors.New("secrets: Config.Backend is required")
+	case cfg.Keys == nil:
+		return nil, errors.New("secrets: Config.Keys is required")
+	case len(cfg.Account) != 12:
+		return nil, errors.New("secrets: Config.Account must be a 12-digit account id")
+	}
+	s := &Service{
+		backend: cfg.Backend,
+		keys:    cfg.Keys,
+		account: cfg.Account,
+		authz:   cfg.Authorizer,
+		now:     cfg.Now,
+		log:     cfg.Logger,
+	}
+	if s.authz == nil {
+		s.authz = iam.AllowAll{}
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.cache.init(4096)
+	return s, nil
+}
+
+func (s *Service) arn(region, name, suffix string) string {
+	return "arn:aws:secretsmanager:" + region + ":" + s.account + ":secret:" + name + "-" + suffix
+}
+
+// resolve finds the secret a SecretId names in the call's region: a name,
+// a full ARN (name plus the 6-character suffix) or a partial ARN (no suffix).
+func (s *Service) resolve(ctx context.Context, region, id string) (*loaded, error) {
+	l, err := s.resolveAny(ctx, region, id)
+	if err == nil && s.expired(l.rec) {
+		return nil, ErrNotFound
+	}
+	return l, err
+}
+
+func (s *Service) resolveAny(ctx context.Context, region, id string) (*loaded, error) {
+	if id == "" {
+		return nil, invalidParam("SecretId", "You must provide a SecretId.")
+	}
+	if len(id) > 2048 {
+		return nil, invalidParam("SecretId", "SecretId must be no longer than 2048 characters.")
+	}
+	if !strings.HasPrefix(id, "arn:") {
+		return s.load(ctx, s.secretKey(region, id))
+	}
+	rest, ok := s.parseARN(region, id)
+	if !ok {
+		return nil, ErrNotFound
+	}
+	// Full ARN: the name is everything before "-XXXXXX".
+	if n := len(rest) - 7; n > 0 && rest[n] == '-' && isSuffix(rest[n+1:]) {
+		l, err := s.load(ctx, s.secretKey(region, rest[:n]))
+		if err == nil && l.rec.ARN == id {
+			return l, nil
+		}
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+	}
+	// Partial ARN: the name itself.
+	return s.load(ctx, s.secretKey(region, rest))
+}
+
+// parseARN returns the resource name part of a secret ARN in this region
+// and account.
+func (s *Service) parseARN(region, arn string) (string, bool) {
+	parts := strings.SplitN(arn, ":", 7)
+	if len(parts) != 7 || parts[1] != "aws" || parts[2] != "secretsmanager" || parts[5] != "secret" {
+		return "", false
+	}
+	if parts[3] != region || parts[4] != s.account || parts[6] == "" {
+		return "", false
+	}
+	return parts[6], true
+}
+
+func isSuffix(s string) bool {
+	if len(s) != 6 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// authorize asks the Authorizer whether the call may perform action on
+// the secret (rec may be nil for actions without a resource).
+func (s *Service) authorize(ctx context.Context, call Call, action string, rec *secretRecord, extra map[string]string) error {
+	req := iam.Request{Principal: call.Principal, Action: action, Resource: "*", Context: extra}
+	if rec != nil {
+		req.Resource = rec.ARN
+		req.ResourcePolicy = rec.ResourcePolicy
+		if len(rec.Tags) > 0 {
+			req.ResourceTags = make(map[string]string, len(rec.Tags))
+			for _, t := range rec.Tags {
+				req.ResourceTags[t.Key] = t.Value
+			}
+		}
+	}
+	d, err := s.authz.Authorize(ctx, req)
+	if err != nil {
+		return fmt.Errorf("authorize %s: %w", action, err)
+	}
+	if d != iam.Allow {
+		return &iam.AccessDeniedError{PrincipalARN: call.Principal.ARN, Action: action, Resource: req.Resource, Decision: d}
+	}
+	return nil
+}
+
+// maxAttempts bounds the retries of a read-modify-write that lost a race.
+const maxAttempts = 16
+
+// mutation is what an update callback produces beyond the changed record.
+type mutation struct {
+	ops []storage.Op
+	// newValues are plaintexts of versions added by this change; they are
+	// sealed again for each replica Region.
+	newValues map[string]Value
+	// dropped are version ids removed by this change.
+	dropped []string
+	// noReplicaSync skips replica propagation (replicas are unchanged).
+	noReplicaSync bool
+}
+
+// update resolves id, authorizes action, lets fn change a private copy of
+// the record, and commits the record with fn's extra ops in one Txn
+// conditioned on the revision read. It retries when another writer won.
+func (s *Service) update(ctx context.Context, call Call, id, action string, fn func(l *loaded, rec *secretRecord) (*mutation, error)) (*secretRecord, error) {
+	for range maxAttempts {
+		l, err := s.resolve(ctx, call.Region, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.authorize(ctx, call, action, l.rec, nil); err != nil {
+			return nil, err
+		}
+		rec := l.rec.clone()
+		m, err := fn(l, rec)
+		if err != nil {
+			return nil, err
+		}
+		if m == nil {
+			m = &mutation{}
+		}
+		txn := storage.Txn{Conds: []storage.Cond{{Key: l.key, Revision: l.rev}}}
+		sealed, err := s.sealRecord(l.key, rec)
+		if err != nil {
+			return nil, err
+		}
+		txn.Ops = append(txn.Ops, storage.Op{Key: l.key, Value: sealed})
+		txn.Ops = append(txn.Ops, m.ops...)
+		if !m.noReplicaSync && rec.hasReplicas() {
+			ops, err := s.syncReplicas(ctx, call.Region, rec, m)
+			if err != nil {
+				return nil, err
+			}
+			txn.Ops = append(txn.Ops, ops...)
+		}
+		err = s.backend.Txn(ctx, txn)
+		if errors.Is(err, storage.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("commit secret: %w", err)
+		}
+		return rec, nil
+	}
+	return nil, errors.New("secret changed concurrently too many times")
+}
+
+// recordCache keeps decoded secret records by storage key and revision, so
+// a read of an unchanged secret skips decryption and decoding. Entries are
+// shared and must never be mutated.
+type recordCache struct {
+	max int
+	mu  sync.RWMutex
+	m   map[string]cachedRecord
+}
+
+type cachedRecord struct {
+	rev storage.Revision
+	rec *secretRecord
+}
+
+func (c *recordCache) init(max int) {
+	c.max = max
+	c.m = make(map[string]cachedRecord)
+}
+
+func (c *recordCache) get(key string, rev storage.Revision) (*secretRecord, bool) {
+	c.mu.RLock()
+	e, ok := c.m[key]
+	c.mu.RUnlock()
+	if !ok || e.rev != rev {
+		return nil, false
+	}
+	return e.rec, true
+}
+
+func (c *recordCache) put(key string, rev storage.Revision, rec *secretRecord) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		for k := range c.m { // evict an arbitrary entry
+			delete(c.m, k)
+			break
+		}
+	}
+	if e, ok := c.m[key]; ok && e.rev > rev {
+		return
+	}
+	c.m[key] = cachedRecord{rev: rev, rec: rec}
+}
+
+// Authorize checks an action that has no secret as its resource (such as
+// GetRandomPassword).
+func (s *Service) Authorize(ctx context.Context, call Call, action string) error {
+	return s.authorize(ctx, call, action, nil, nil)
+}

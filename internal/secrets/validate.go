@@ -1,0 +1,150 @@
+package secrets
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
+
+// ValidationError reports a value outside the API model's constraints
+// (length, range, enum); the API layer answers ValidationException.
+type ValidationError struct {
+	Field      string // wire path, e.g. "secretString"
+	Constraint string // e.g. "Member must have length less than or equal to 65536"
+}
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("1 validation error detected: Value at '%s' failed to satisfy constraint: %s", e.Field, e.Constraint)
+}
+
+func validateName(name string) error {
+	if name == "" {
+		return invalidParam("Name", "You must provide a name for the secret.")
+	}
+	if len(name) > MaxNameLength {
+		return &ValidationError{Field: "name", Constraint: "Member must have length less than or equal to 512"}
+	}
+	for _, c := range name {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.ContainsRune("/_+=.@-", c)) {
+			return invalidParam("Name", "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!")
+		}
+	}
+	if strings.HasPrefix(name, "arn:") {
+		return invalidParam("Name", "Invalid name. A secret name can't start with arn:")
+	}
+	return nil
+}
+
+func validateToken(token string) error {
+	if token == "" {
+		return nil
+	}
+	if len(token) < 32 || len(token) > 64 {
+		return invalidParam("ClientRequestToken", "ClientRequestToken must be 32-64 characters long.")
+	}
+	for _, c := range token {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+			return invalidParam("ClientRequestToken", "ClientRequestToken must contain only alphanumeric characters and hyphens.")
+		}
+	}
+	return nil
+}
+
+func validateDescription(d string) error {
+	if len(d) > MaxDescription {
+		return &ValidationError{Field: "description", Constraint: "Member must have length less than or equal to 2048"}
+	}
+	return nil
+}
+
+func validateValue(v *Value) error {
+	if v == nil {
+		return nil
+	}
+	field := "secretString"
+	if v.binary {
+		field = "secretBinary"
+	}
+	if v.Len() > MaxValueBytes {
+		return &ValidationError{Field: field, Constraint: "Member must have length less than or equal to 65536"}
+	}
+	if v.binary && len(v.bin) == 0 {
+		return &ValidationError{Field: field, Constraint: "Member must have length greater than or equal to 1"}
+	}
+	return nil
+}
+
+func validateStages(stages []string) error {
+	if len(stages) > MaxStagesPerVer {
+		return &ValidationError{Field: "versionStages", Constraint: "Member must have length less than or equal to 20"}
+	}
+	for _, st := range stages {
+		if st == "" || len(st) > 256 {
+			return &ValidationError{Field: "versionStages", Constraint: "Member must have length between 1 and 256"}
+		}
+	}
+	return nil
+}
+
+func validateTags(tags []Tag) error {
+	if len(tags) > MaxTags {
+		return invalidParam("Tags", "Number of tags exceeds the limit of 50.")
+	}
+	for _, t := range tags {
+		if t.Key == "" || len(t.Key) > 128 {
+			return &ValidationError{Field: "tags.member.key", Constraint: "Member must have length between 1 and 128"}
+		}
+		if len(t.Value) > 256 {
+			return &ValidationError{Field: "tags.member.value", Constraint: "Member must have length less than or equal to 256"}
+		}
+		if strings.HasPrefix(strings.ToLower(t.Key), "aws:") {
+			return invalidParam("Tags", "Invalid tag key. The aws: prefix is reserved for use by AWS.")
+		}
+	}
+	return nil
+}
+
+func validateRegion(r string) bool {
+	if len(r) < 4 || len(r) > 32 {
+		return false
+	}
+	dash := 0
+	for _, c := range r {
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case c == '-':
+			dash++
+		default:
+			return false
+		}
+	}
+	return dash >= 2
+}
+
+// newVersionID returns a random RFC 4122 version 4 UUID.
+func newVersionID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+const suffixAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// newSuffix returns the 6 random characters AWS appends to secret ARNs.
+func newSuffix() string {
+	var out [6]byte
+	var b [1]byte
+	for i := 0; i < len(out); {
+		rand.Read(b[:])
+		if int(b[0]) >= 256-256%len(suffixAlphabet) { // reject to stay uniform
+			continue
+		}
+		out[i] = suffixAlphabet[int(b[0])%len(suffixAlphabet)]
+		i++
+	}
+	return string(out[:])
+}

@@ -1,0 +1,87 @@
+package secrets
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+
+	"github.com/coffer-dev/coffer/internal/keys"
+	"github.com/coffer-dev/coffer/internal/storage"
+)
+
+// Encoded plaintext: one type byte, then the value's bytes.
+const (
+	kindString = 's'
+	kindBinary = 'b'
+)
+
+func encodeValue(v Value) []byte {
+	if v.binary {
+		return append([]byte{kindBinary}, v.bin...)
+	}
+	return append([]byte{kindString}, v.str...)
+}
+
+func decodeValue(p []byte) (Value, error) {
+	if len(p) == 0 {
+		return Value{}, ErrDecryption
+	}
+	switch p[0] {
+	case kindString:
+		return StringValue(string(p[1:])), nil
+	case kindBinary:
+		return BinaryValue(append([]byte(nil), p[1:]...)), nil
+	}
+	return Value{}, ErrDecryption
+}
+
+func equalValues(a, b Value) bool {
+	if a.binary != b.binary {
+		return false
+	}
+	if a.binary {
+		return subtle.ConstantTimeCompare(a.bin, b.bin) == 1
+	}
+	return subtle.ConstantTimeCompare([]byte(a.str), []byte(b.str)) == 1
+}
+
+// sealValue seals v for version id of the secret arn under key, returning
+// the op that stores it.
+func (s *Service) sealValue(ctx context.Context, region, name, arn string, key keys.KMSKey, versionID string, v Value) (storage.Op, error) {
+	plain := encodeValue(v)
+	sealed, err := s.keys.Seal(ctx, key, plain, valueAAD(arn, versionID))
+	clear(plain)
+	if err != nil {
+		return storage.Op{}, fmt.Errorf("seal value: %w", err)
+	}
+	return storage.Op{Key: s.versionKey(region, name, versionID), Value: sealed}, nil
+}
+
+// openValue reads and decrypts the value of one version.
+func (s *Service) openValue(ctx context.Context, region string, rec *secretRecord, versionID string) (Value, error) {
+	raw, _, err := s.backend.Get(ctx, s.versionKey(region, rec.Name, versionID))
+	if errors.Is(err, storage.ErrNotFound) {
+		return Value{}, &VersionNotFoundError{VersionID: versionID}
+	}
+	if err != nil {
+		return Value{}, fmt.Errorf("read version: %w", err)
+	}
+	plain, err := s.keys.Open(ctx, raw, valueAAD(rec.ARN, versionID))
+	if err != nil {
+		s.log.Error("secret value failed authentication", "secret_arn", rec.ARN, "version_id", versionID)
+		return Value{}, ErrDecryption
+	}
+	v, err := decodeValue(plain)
+	clear(plain)
+	return v, err
+}
+
+// resolveKey maps a user's KmsKeyId to a key this server holds.
+func (s *Service) resolveKey(ctx context.Context, region, ref string) (keys.KMSKey, error) {
+	k, err := s.keys.ResolveKey(ctx, region, ref)
+	if errors.Is(err, keys.ErrKeyNotFound) {
+		return keys.KMSKey{}, ErrKMSKeyNotFound
+	}
+	return k, err
+}

@@ -85,7 +85,7 @@ func (s *Service) resolve(ctx context.Context, region, id string) (*loaded, erro
 
 func (s *Service) resolveAny(ctx context.Context, region, id string) (*loaded, error) {
 	if id == "" {
-		return nil, invalidParam("SecretId", "You must provide a SecretId.")
+		return nil, &ValidationError{Field: "secretId", Constraint: notNull}
 	}
 	if len(id) > 2048 {
 		return nil, invalidParam("SecretId", "SecretId must be no longer than 2048 characters.")

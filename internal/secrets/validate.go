@@ -14,13 +14,20 @@ type ValidationError struct {
 	Constraint string // e.g. "Member must have length less than or equal to 65536"
 }
 
+// notNull is the constraint of a missing required member.
+const notNull = "Member must not be null"
+
 func (e *ValidationError) Error() string {
-	return fmt.Sprintf("1 validation error detected: Value at '%s' failed to satisfy constraint: %s", e.Field, e.Constraint)
+	value := "Value"
+	if e.Constraint == notNull {
+		value = "Value null"
+	}
+	return fmt.Sprintf("1 validation error detected: %s at '%s' failed to satisfy constraint: %s", value, e.Field, e.Constraint)
 }
 
 func validateName(name string) error {
 	if name == "" {
-		return invalidParam("Name", "You must provide a name for the secret.")
+		return &ValidationError{Field: "name", Constraint: notNull}
 	}
 	if len(name) > MaxNameLength {
 		return &ValidationError{Field: "name", Constraint: "Member must have length less than or equal to 512"}

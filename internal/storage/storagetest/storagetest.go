@@ -426,13 +426,13 @@ func testListPaging(t *testing.T, b storage.Backend) {
 }
 
 func testListAtomic(t *testing.T, b storage.Backend) {
-	const writes = 100
+	const writes, readers = 50, 2
 	mustTxn(t, b, storage.Txn{Ops: []storage.Op{
 		{Key: "atom/a", Value: []byte("0")}, {Key: "atom/b", Value: []byte("0")},
 	}})
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	for range 4 {
+	for range readers {
 		wg.Go(func() {
 			for {
 				select {

@@ -158,7 +158,10 @@ func matchesAll(rec *secretRecord, filters []Filter) bool {
 }
 
 // matchesFilter: positive values are OR'ed; every negated value must not
-// match. Matching is by prefix; description and all ignore case.
+// match. name, tag-key, tag-value and primary-region match by prefix, case
+// sensitive; description and all match by words, ignoring case (AWS
+// documents a prefix match but, as observed by moto's maintainers, matches
+// each word of the value against the words of the attribute).
 func matchesFilter(rec *secretRecord, f Filter) bool {
 	anyPositive, positiveHit := false, false
 	for _, v := range f.Values {
@@ -181,12 +184,11 @@ func matchesFilter(rec *secretRecord, f Filter) bool {
 
 func matchesValue(rec *secretRecord, key, v string) bool {
 	prefix := func(s string) bool { return strings.HasPrefix(s, v) }
-	fold := func(s string) bool { return strings.HasPrefix(strings.ToLower(s), strings.ToLower(v)) }
 	switch key {
 	case "name":
 		return prefix(rec.Name)
 	case "description":
-		return fold(rec.Description)
+		return matchesWords(v, rec.Description)
 	case "tag-key":
 		return slices.ContainsFunc(rec.Tags, func(t Tag) bool { return prefix(t.Key) })
 	case "tag-value":
@@ -196,10 +198,38 @@ func matchesValue(rec *secretRecord, key, v string) bool {
 	case "owning-service":
 		return false
 	case "all":
-		if fold(rec.Name) || fold(rec.Description) || (rec.primaryRegion() != "" && fold(rec.primaryRegion())) {
-			return true
+		attrs := []string{rec.Name, rec.Description, rec.primaryRegion()}
+		for _, t := range rec.Tags {
+			attrs = append(attrs, t.Key, t.Value)
 		}
-		return slices.ContainsFunc(rec.Tags, func(t Tag) bool { return fold(t.Key) || fold(t.Value) })
+		return matchesWords(v, attrs...)
 	}
 	return false
+}
+
+// matchesWords reports whether every word of pattern is a prefix of some
+// word of attrs, ignoring case.
+func matchesWords(pattern string, attrs ...string) bool {
+	want := words(pattern)
+	if len(want) == 0 {
+		return false
+	}
+	var have []string
+	for _, a := range attrs {
+		have = append(have, words(a)...)
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(have, func(h string) bool { return strings.HasPrefix(h, w) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// words splits s, lower-cased, on spaces and the characters names use as
+// separators.
+func words(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return r == ' ' || r == '\t' || strings.ContainsRune("/-_+=.@", r)
+	})
 }

@@ -207,10 +207,16 @@ func (s *Service) RemoveRegions(ctx context.Context, call Call, id string, regio
 // replicaUpdate is update for changes to the replica set: fn may add
 // conditions, and replicas are synced from the changed record.
 func (s *Service) replicaUpdate(ctx context.Context, call Call, id, action string, fn func(rec *secretRecord) ([]storage.Cond, *mutation, error)) (*secretRecord, error) {
-	for range maxAttempts {
-		l, err := s.resolve(ctx, call.Region, id)
-		if err != nil {
-			return nil, err
+	l, err := s.resolve(ctx, call.Region, id)
+	if err != nil {
+		return nil, err
+	}
+	defer s.locks.lock(l.key)()
+	for attempt := range maxAttempts {
+		if attempt > 0 {
+			if l, err = s.resolve(ctx, call.Region, id); err != nil {
+				return nil, err
+			}
 		}
 		if err := s.authorize(ctx, call, action, l.rec, nil); err != nil {
 			return nil, err

@@ -36,6 +36,7 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	cache   recordCache
+	locks   keyLocks
 }
 
 // New returns a Service, or an error naming the missing field.
@@ -161,8 +162,26 @@ func (s *Service) authorize(ctx context.Context, call Call, action string, rec *
 	return nil
 }
 
-// maxAttempts bounds the retries of a read-modify-write that lost a race.
+// maxAttempts bounds the retries of a read-modify-write that lost a race
+// (to another node sharing the store: within one process, writers of a
+// secret take its key lock first).
 const maxAttempts = 16
+
+// keyLocks serializes writers of the same storage key in this process, so
+// concurrent updates of one secret queue instead of spinning on revision
+// conflicts. Striped: distinct keys may share a lock, which only costs
+// concurrency, never correctness.
+type keyLocks [256]sync.Mutex
+
+func (k *keyLocks) lock(key string) (unlock func()) {
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * 16777619
+	}
+	m := &k[h%uint32(len(k))]
+	m.Lock()
+	return m.Unlock
+}
 
 // mutation is what an update callback produces beyond the changed record.
 type mutation struct {
@@ -180,10 +199,16 @@ type mutation struct {
 // the record, and commits the record with fn's extra ops in one Txn
 // conditioned on the revision read. It retries when another writer won.
 func (s *Service) update(ctx context.Context, call Call, id, action string, fn func(l *loaded, rec *secretRecord) (*mutation, error)) (*secretRecord, error) {
-	for range maxAttempts {
-		l, err := s.resolve(ctx, call.Region, id)
-		if err != nil {
-			return nil, err
+	l, err := s.resolve(ctx, call.Region, id)
+	if err != nil {
+		return nil, err
+	}
+	defer s.locks.lock(l.key)()
+	for attempt := range maxAttempts {
+		if attempt > 0 {
+			if l, err = s.resolve(ctx, call.Region, id); err != nil {
+				return nil, err
+			}
 		}
 		if err := s.authorize(ctx, call, action, l.rec, nil); err != nil {
 			return nil, err

@@ -1,0 +1,58 @@
+// Command coffer is the Coffer secrets manager: the server, and (as later
+// issues land) the CLI, the function-side agent and the env injector.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "coffer:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `Coffer: a self-hosted secrets manager that speaks the AWS Secrets Manager API.
+
+Usage:
+  coffer server [flags]   run the server (persistent, in ./coffer-data by default)
+  coffer dev [flags]      run an ephemeral loopback server for tests and laptops (NOT for production)
+  coffer version          print the version
+
+Run "coffer <command> -h" for a command's flags.
+`
+
+// run is main without the exit: it dispatches to a subcommand.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "server":
+		return runServer(ctx, args[1:], stdout, stderr)
+	case "dev":
+		return runDev(ctx, args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		return runVersion(stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

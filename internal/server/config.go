@@ -1,0 +1,112 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// Config is a server's configuration, resolved by cmd/coffer from flags,
+// COFFER_* environment variables and the config file.
+type Config struct {
+	DataDir       string        // default "./coffer-data"
+	Listen        string        // host:port; default "127.0.0.1:7700"
+	Region        string        // default region for printed hints; requests carry their own
+	AccountID     string        // 12 digits; default "000000000000", fixed at first start
+	TLSCert       string        // PEM certificate file
+	TLSKey        string        // PEM key file
+	TLSSelfSigned bool          // generate (once) and use a self-signed certificate in DataDir
+	PurgeInterval time.Duration // how often due deletions are purged; default 1m
+	MaxBodyBytes  int64         // default 1 MiB (a 64 KiB secret base64-encoded fits)
+
+	// Dev makes an ephemeral server (`coffer dev`): nothing persists, the
+	// database skips fsync, and any well-formed SigV4 credentials are
+	// accepted as the admin. Never for production.
+	Dev bool
+
+	Logger *slog.Logger // nil discards
+	// Auditor receives one event per API request; nil records nothing.
+	Auditor Auditor
+}
+
+// Defaults.
+const (
+	DefaultDataDir   = "./coffer-data"
+	DefaultListen    = "127.0.0.1:7700"
+	DefaultRegion    = "us-east-1"
+	DefaultAccountID = "000000000000"
+)
+
+func (c *Config) setDefaults() {
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.Region == "" {
+		c.Region = DefaultRegion
+	}
+	if c.PurgeInterval == 0 {
+		c.PurgeInterval = time.Minute
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+func (c *Config) validate() error {
+	if c.AccountID != "" && !isAccountID(c.AccountID) {
+		return fmt.Errorf("account-id %q: must be exactly 12 digits", c.AccountID)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("tls-cert and tls-key must be given together")
+	}
+	if c.TLSCert != "" && c.TLSSelfSigned {
+		return errors.New("tls-self-signed cannot be combined with tls-cert/tls-key")
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("listen %q: %w", c.Listen, err)
+	}
+	if !c.tls() && !IsLoopback(c.Listen) {
+		return fmt.Errorf("listen %q: refusing plain HTTP on a non-loopback address; secrets would cross the network in the clear. Use --tls-cert/--tls-key or --tls-self-signed, or listen on 127.0.0.1", c.Listen)
+	}
+	if c.PurgeInterval < 0 {
+		return errors.New("purge-interval must be positive")
+	}
+	return nil
+}
+
+func (c *Config) tls() bool { return c.TLSCert != "" || c.TLSSelfSigned }
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// IsLoopback reports whether every address host:port binds is loopback.
+// An empty host binds every interface, so it is not.
+func IsLoopback(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil || host == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}

@@ -48,8 +48,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprint(stderr, devWarning)
 	fmt.Fprintf(stdout, `export AWS_ENDPOINT_URL=%s
 export AWS_REGION=%s
+export AWS_DEFAULT_REGION=%s
 export AWS_ACCESS_KEY_ID=test
 export AWS_SECRET_ACCESS_KEY=test
-`, srv.URL(), cfg.Region)
+`, srv.URL(), cfg.Region, cfg.Region)
 	return srv.Run(ctx)
 }

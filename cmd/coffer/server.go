@@ -51,9 +51,10 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, `Coffer is serving the AWS Secrets Manager API at %s (account %s).
 Use it with the admin credentials from any AWS SDK or the aws CLI:
 
-  export AWS_SHARED_CREDENTIALS_FILE=%s AWS_REGION=%s AWS_ENDPOINT_URL=%s
+  export AWS_SHARED_CREDENTIALS_FILE=%s AWS_REGION=%s AWS_DEFAULT_REGION=%s AWS_ENDPOINT_URL=%s
   aws secretsmanager list-secrets
 
-`, srv.URL(), srv.Account(), creds, cfg.Region, srv.URL())
+(AWS_DEFAULT_REGION is for the aws CLI v1; SDKs and CLI v2 read AWS_REGION.)
+`, srv.URL(), srv.Account(), creds, cfg.Region, cfg.Region, srv.URL())
 	return srv.Run(ctx)
 }

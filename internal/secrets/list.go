@@ -2,7 +2,6 @@ package secrets
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -96,9 +95,12 @@ func (s *Service) list(ctx context.Context, region string, in ListInput) ([]*sec
 	now := s.now()
 	var recs []*secretRecord
 	for _, kv := range kvs {
-		rec, err := s.decodeKV(kv.Key, kv.Value)
-		if err != nil {
-			return nil, "", err
+		rec, ok := s.cache.get(kv.Key, kv.Revision)
+		if !ok {
+			if rec, err = s.decodeKV(kv.Key, kv.Value); err != nil {
+				return nil, "", err
+			}
+			s.cache.put(kv.Key, kv.Revision, rec)
 		}
 		if rec.isDeleted() && (!in.IncludePlannedDeletion || !now.Before(rec.PurgeAt)) {
 			continue
@@ -109,18 +111,6 @@ func (s *Service) list(ctx context.Context, region string, in ListInput) ([]*sec
 	}
 	sortRecords(recs, in.SortBy, in.SortOrder)
 	return paginate(recs, in.MaxResults, in.NextToken)
-}
-
-func (s *Service) decodeKV(key string, raw []byte) (*secretRecord, error) {
-	plain, err := s.keys.OpenRecord(key, raw)
-	if err != nil {
-		return nil, fmt.Errorf("open secret record: %w", ErrDecryption)
-	}
-	rec := new(secretRecord)
-	if err := json.Unmarshal(plain, rec); err != nil {
-		return nil, fmt.Errorf("decode secret record: %w", err)
-	}
-	return rec, nil
 }
 
 func sortRecords(recs []*secretRecord, by, order string) {

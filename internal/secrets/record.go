@@ -202,19 +202,30 @@ func (s *Service) load(ctx context.Context, key string) (*loaded, error) {
 	if rec, ok := s.cache.get(key, rev); ok {
 		return &loaded{key: key, rev: rev, rec: rec}, nil
 	}
+	rec, err := s.decodeKV(key, raw)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.put(key, rev, rec)
+	return &loaded{key: key, rev: rev, rec: rec}, nil
+}
+
+// decodeKV opens and decodes the secret record stored under key.
+func (s *Service) decodeKV(key string, raw []byte) (*secretRecord, error) {
 	plain, err := s.keys.OpenRecord(key, raw)
 	if err != nil {
 		return nil, fmt.Errorf("open secret record: %w", ErrDecryption)
 	}
 	rec := new(secretRecord)
-	if err := json.Unmarshal(plain, rec); err != nil {
+	err = json.Unmarshal(plain, rec)
+	clear(plain)
+	if err != nil {
 		return nil, fmt.Errorf("decode secret record: %w", err)
 	}
 	if rec.Format != recordFormat {
 		return nil, fmt.Errorf("secret record format %d not supported", rec.Format)
 	}
-	s.cache.put(key, rev, rec)
-	return &loaded{key: key, rev: rev, rec: rec}, nil
+	return rec, nil
 }
 
 // sealRecord encodes and seals rec for storage under key.

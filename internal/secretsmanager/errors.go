@@ -37,7 +37,7 @@ var sentinels = []struct {
 }{
 	{secrets.ErrNotFound, typeResourceNotFound, "Secrets Manager can't find the specified secret."},
 	{secrets.ErrMarkedForDeletion, typeInvalidRequest, "You can't perform this operation on the secret because it was marked for deletion."},
-	{secrets.ErrReplicaReadOnly, typeInvalidRequest, "Operation not permitted on a replica secret. Call must be made in primary secret's region."},
+	{secrets.ErrReplicaReadOnly, typeInvalidParameter, "Operation not permitted on a replica secret. Call must be made in primary secret's region."},
 	{secrets.ErrDecryption, typeDecryptionFailure, "Secrets Manager can't decrypt the protected secret text using the provided KMS key."},
 	{secrets.ErrKMSKeyNotFound, typeResourceNotFound, "Secrets Manager can't find the specified KMS key."},
 }

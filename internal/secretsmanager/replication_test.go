@@ -41,7 +41,7 @@ func TestReplicaIsAReadOnlyCopyKeptInStep(t *testing.T) {
 		t.Fatalf("replica PrimaryRegion = %q", aws.ToString(rd.PrimaryRegion))
 	}
 	_, err = west.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("repl"), SecretString: aws.String("no")})
-	wantCode(t, err, "InvalidRequestException")
+	wantCode(t, err, "InvalidParameterException")
 	// primary-region filter now finds both copies.
 	l, _ := east.ListSecrets(ctx, &sm.ListSecretsInput{Filters: []types.Filter{{Key: types.FilterNameStringTypePrimaryRegion, Values: []string{"us-east-1"}}}})
 	if len(l.SecretList) != 1 {

@@ -1,0 +1,4 @@
+package bolt
+
+// Commits returns how many bbolt transactions b has committed.
+func Commits(b *Backend) uint64 { return b.commits.Load() }

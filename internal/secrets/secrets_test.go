@@ -32,7 +32,7 @@ type env struct {
 }
 
 // newEnv is the real domain over a real bbolt file and real keys.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	b, err := bolt.Open(filepath.Join(t.TempDir(), "coffer.db"), bolt.Options{})

@@ -11,8 +11,12 @@ type Principal struct {
 	ARN         string // e.g. arn:aws:iam::123456789012:user/admin
 	UserID      string // AWS-style unique id (AIDA...)
 	AccessKeyID string
+	Name        string // user name, or role name for a role session
 	// SessionToken is set for temporary credentials; never logged.
 	SessionToken string
+	// Admin marks the principal `coffer dev` gives any credentials: every
+	// request is allowed without consulting policies.
+	Admin bool
 }
 
 // Decision is the outcome of evaluating policies for one request.

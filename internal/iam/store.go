@@ -2,207 +2,191 @@ package iam
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/coffer-dev/coffer/internal/keys"
 	"github.com/coffer-dev/coffer/internal/storage"
 )
 
-// ErrUnknownAccessKey reports an access key id no principal owns.
-var ErrUnknownAccessKey = errors.New("iam: unknown access key")
-
-// SecretAccessKey is the secret half of an access key. It redacts itself
-// in every print and log; Reveal is the one way to the string.
-type SecretAccessKey struct{ s string }
-
-// Reveal returns the secret. Callers must not log or persist it.
-func (k SecretAccessKey) Reveal() string { return k.s }
-func (SecretAccessKey) String() string   { return "iam.SecretAccessKey(redacted)" }
-func (SecretAccessKey) GoString() string { return "iam.SecretAccessKey(redacted)" }
-
-// AccessKey is a principal's access key pair.
-type AccessKey struct {
-	ID     string
-	Secret SecretAccessKey
-}
-
-// storedKey is the record of an access key: its secret (sealed with the
-// rest of the record under a root-derived key, since SigV4 needs it back)
-// and the principal it belongs to.
-type storedKey struct {
-	Secret    string    `json:"s"`
-	Principal Principal `json:"p"`
-	Active    bool      `json:"a"`
-}
-
-const adminUser = "admin"
-
-// Store holds principals and their access keys in the storage backend.
-// Secrets are kept in memory after first use so SigV4 verification never
-// touches storage on the hot path.
+// Store holds the account's users, roles, access keys and their policies in
+// the storage backend. Every record is sealed under a root-derived key with
+// its storage key as AAD; storage keys of users and roles are blinded, so the
+// database reveals no names. Records read are cached by revision, so the
+// request path costs one storage read per entity and no decryption when
+// nothing changed.
 type Store struct {
 	backend storage.Backend
 	keys    *keys.Keyring
 	account string
+	now     func() time.Time
 
 	mu    sync.RWMutex
-	cache map[string]storedKey // access key id -> record
+	cache map[string]cachedEntity // storage key -> decoded record at a revision
+	// locks serializes read-modify-write of one record in this process.
+	locks [64]sync.Mutex
 }
 
-// NewStore returns a Store for account.
-func NewStore(backend storage.Backend, kr *keys.Keyring, account string) *Store {
-	return &Store{backend: backend, keys: kr, account: account, cache: make(map[string]storedKey)}
+type cachedEntity struct {
+	rev storage.Revision
+	v   any
 }
 
-func accessKeyStorageKey(id string) string { return "iam/key/" + id }
-
-// Bootstrap makes sure the admin user has an access key. It returns the
-// key and whether it was created now; an existing key is read back.
-func (s *Store) Bootstrap(ctx context.Context) (AccessKey, bool, error) {
-	const pointer = "iam/bootstrap"
-	raw, _, err := s.backend.Get(ctx, pointer)
-	if err == nil {
-		plain, err := s.keys.OpenRecord(pointer, raw)
-		if err != nil {
-			return AccessKey{}, false, fmt.Errorf("open bootstrap record: %w", err)
-		}
-		id := string(plain)
-		rec, err := s.lookup(ctx, id)
-		if err != nil {
-			return AccessKey{}, false, err
-		}
-		return AccessKey{ID: id, Secret: SecretAccessKey{rec.Secret}}, false, nil
-	}
-	if !errors.Is(err, storage.ErrNotFound) {
-		return AccessKey{}, false, fmt.Errorf("read bootstrap record: %w", err)
-	}
-	key := AccessKey{ID: newAccessKeyID(), Secret: SecretAccessKey{newSecret()}}
-	rec := storedKey{Secret: key.Secret.s, Active: true, Principal: s.AdminPrincipal(key.ID)}
-	plain, err := json.Marshal(rec)
-	if err != nil {
-		return AccessKey{}, false, err
-	}
-	sealedKey, err := s.keys.SealRecord(accessKeyStorageKey(key.ID), plain)
-	if err != nil {
-		return AccessKey{}, false, err
-	}
-	sealedPtr, err := s.keys.SealRecord(pointer, []byte(key.ID))
-	if err != nil {
-		return AccessKey{}, false, err
-	}
-	err = s.backend.Txn(ctx, storage.Txn{
-		Conds: []storage.Cond{{Key: pointer}},
-		Ops: []storage.Op{
-			{Key: accessKeyStorageKey(key.ID), Value: sealedKey},
-			{Key: pointer, Value: sealedPtr},
-		},
-	})
-	if err != nil {
-		return AccessKey{}, false, fmt.Errorf("store bootstrap key: %w", err)
-	}
-	return key, true, nil
+// StoreConfig wires a Store.
+type StoreConfig struct {
+	Backend storage.Backend
+	Keys    *keys.Keyring
+	Account string
+	Now     func() time.Time // nil: time.Now
 }
 
-// AdminPrincipal is the bootstrap admin, identified by access key id.
-func (s *Store) AdminPrincipal(accessKeyID string) Principal {
-	return Principal{
-		Account:     s.account,
-		ARN:         "arn:aws:iam::" + s.account + ":user/" + adminUser,
-		UserID:      "AIDA" + s.account + "ADMIN",
-		AccessKeyID: accessKeyID,
+// NewStore returns a Store for one account.
+func NewStore(cfg StoreConfig) *Store {
+	s := &Store{backend: cfg.Backend, keys: cfg.Keys, account: cfg.Account, now: cfg.Now, cache: make(map[string]cachedEntity)}
+	if s.now == nil {
+		s.now = time.Now
 	}
+	return s
 }
 
-func (s *Store) lookup(ctx context.Context, id string) (storedKey, error) {
+// Account is the 12-digit account id of every principal here.
+func (s *Store) Account() string { return s.account }
+
+// Storage keys.
+func (s *Store) userKey(name string) string { return "iam/user/" + s.keys.Blind("user", strings.ToLower(name)) }
+func (s *Store) roleKey(name string) string { return "iam/role/" + s.keys.Blind("role", strings.ToLower(name)) }
+func accessKeyKey(id string) string         { return "iam/key/" + id }
+
+// get reads and decodes the record under key into a fresh *T, through the
+// revision cache. The returned value is shared: callers must not modify it.
+func get[T any](ctx context.Context, s *Store, key string) (*T, storage.Revision, error) {
+	raw, rev, err := s.backend.Get(ctx, key)
+	if err != nil {
+		return nil, 0, err
+	}
 	s.mu.RLock()
-	rec, ok := s.cache[id]
+	c, ok := s.cache[key]
 	s.mu.RUnlock()
-	if ok {
-		return rec, nil
+	if ok && c.rev == rev {
+		if v, ok := c.v.(*T); ok {
+			return v, rev, nil
+		}
 	}
-	if !validAccessKeyID(id) {
-		return storedKey{}, ErrUnknownAccessKey
-	}
-	raw, _, err := s.backend.Get(ctx, accessKeyStorageKey(id))
-	if errors.Is(err, storage.ErrNotFound) {
-		return storedKey{}, ErrUnknownAccessKey
-	}
+	plain, err := s.keys.OpenRecord(key, raw)
 	if err != nil {
-		return storedKey{}, fmt.Errorf("read access key: %w", err)
+		return nil, 0, fmt.Errorf("open iam record: %w", err)
 	}
-	plain, err := s.keys.OpenRecord(accessKeyStorageKey(id), raw)
-	if err != nil {
-		return storedKey{}, fmt.Errorf("open access key record: %w", err)
-	}
-	if err := json.Unmarshal(plain, &rec); err != nil {
-		return storedKey{}, fmt.Errorf("decode access key record: %w", err)
-	}
+	v := new(T)
+	err = json.Unmarshal(plain, v)
 	clear(plain)
+	if err != nil {
+		return nil, 0, fmt.Errorf("decode iam record: %w", err)
+	}
 	s.mu.Lock()
-	s.cache[id] = rec
+	if len(s.cache) > 16384 {
+		clear(s.cache)
+	}
+	s.cache[key] = cachedEntity{rev: rev, v: v}
 	s.mu.Unlock()
-	return rec, nil
+	return v, rev, nil
 }
 
-// SecretKey returns the secret of an active access key; it implements
-// sigv4.SecretKeys.
-func (s *Store) SecretKey(ctx context.Context, accessKeyID string) (string, error) {
-	rec, err := s.lookup(ctx, accessKeyID)
+// put returns the op that stores v under key.
+func (s *Store) put(key string, v any) (storage.Op, error) {
+	plain, err := json.Marshal(v)
 	if err != nil {
-		return "", err
+		return storage.Op{}, err
 	}
-	if !rec.Active {
-		return "", ErrUnknownAccessKey
-	}
-	return rec.Secret, nil
-}
-
-// Principal returns who owns an access key.
-func (s *Store) Principal(ctx context.Context, accessKeyID string) (Principal, error) {
-	rec, err := s.lookup(ctx, accessKeyID)
+	sealed, err := s.keys.SealRecord(key, plain)
+	clear(plain)
 	if err != nil {
-		return Principal{}, err
+		return storage.Op{}, err
 	}
-	return rec.Principal, nil
+	return storage.Op{Key: key, Value: sealed}, nil
 }
 
-const keyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+func (s *Store) lock(key string) func() {
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * 16777619
+	}
+	m := &s.locks[h%uint32(len(s.locks))]
+	m.Lock()
+	return m.Unlock
+}
 
-func randomString(n int, alphabet string) string {
-	out := make([]byte, n)
-	var b [1]byte
-	for i := 0; i < n; {
-		rand.Read(b[:])
-		if int(b[0]) >= 256-256%len(alphabet) {
+// modify applies fn to a private copy of the record under key and commits
+// it conditioned on the revision read (plus fn's extra ops). fn sees nil
+// when the record does not exist; returning a nil record deletes it.
+func modify[T any](ctx context.Context, s *Store, key string, fn func(cur *T) (*T, []storage.Op, error)) error {
+	defer s.lock(key)()
+	for range 16 {
+		cur, rev, err := get[T](ctx, s, key)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		var cp *T
+		if cur != nil {
+			cp = clonePtr(cur)
+		}
+		next, extra, err := fn(cp)
+		if err != nil {
+			return err
+		}
+		txn := storage.Txn{Conds: []storage.Cond{{Key: key, Revision: rev}}}
+		if next == nil {
+			txn.Ops = append(txn.Ops, storage.Op{Key: key, Delete: true})
+		} else {
+			op, err := s.put(key, next)
+			if err != nil {
+				return err
+			}
+			txn.Ops = append(txn.Ops, op)
+		}
+		txn.Ops = append(txn.Ops, extra...)
+		err = s.backend.Txn(ctx, txn)
+		if errors.Is(err, storage.ErrConflict) {
 			continue
 		}
-		out[i] = alphabet[int(b[0])%len(alphabet)]
-		i++
+		return err
 	}
-	return string(out)
+	return errors.New("iam record changed concurrently too many times")
 }
 
-// newAccessKeyID returns an id shaped like AWS's long-term keys: AKIA + 16.
-func newAccessKeyID() string { return "AKIA" + randomString(16, keyAlphabet) }
-
-// newSecret returns a 40-character secret access key.
-func newSecret() string {
-	return randomString(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+// clonePtr deep-copies a record through its JSON form (records are small
+// and writes are rare).
+func clonePtr[T any](v *T) *T {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("iam: clone record: %v", err)) // records always marshal
+	}
+	c := new(T)
+	if err := json.Unmarshal(b, c); err != nil {
+		panic(fmt.Sprintf("iam: clone record: %v", err))
+	}
+	return c
 }
 
-func validAccessKeyID(id string) bool {
-	if len(id) < 16 || len(id) > 128 {
-		return false
+// list decodes every record under prefix.
+func list[T any](ctx context.Context, s *Store, prefix string) ([]*T, error) {
+	kvs, err := s.backend.List(ctx, prefix, "", 0)
+	if err != nil {
+		return nil, err
 	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z') {
-			return false
+	out := make([]*T, 0, len(kvs))
+	for _, kv := range kvs {
+		v, _, err := get[T](ctx, s, kv.Key)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue // deleted meanwhile
 		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
 	}
-	return true
+	return out, nil
 }

@@ -87,7 +87,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open keyring: %w", err)
 	}
-	s.iam = iam.NewStore(s.backend, kr, s.account)
+	s.iam = iam.NewStore(iam.StoreConfig{Backend: s.backend, Keys: kr, Account: s.account})
 	if s.admin, s.created, err = s.iam.Bootstrap(ctx); err != nil {
 		return nil, fmt.Errorf("bootstrap admin: %w", err)
 	}

@@ -140,6 +140,9 @@ func (s *Store) checkKeyOwner(ctx context.Context, user, id string) error {
 // SecretKey returns the secret of an active access key; the server adapts
 // it to sigv4.SecretKeys.
 func (s *Store) SecretKey(ctx context.Context, accessKeyID string) (string, error) {
+	if isSessionKey(accessKeyID) {
+		return s.sessionSecret(ctx, accessKeyID)
+	}
 	if !validAccessKeyID(accessKeyID) {
 		return "", ErrUnknownAccessKey
 	}

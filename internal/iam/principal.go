@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Principal is who is calling: the identity an access key belongs to.
@@ -17,6 +18,9 @@ type Principal struct {
 	// Admin marks the principal `coffer dev` gives any credentials: every
 	// request is allowed without consulting policies.
 	Admin bool
+	// Session is set for temporary credentials: what they stand for.
+	Session *Session
+	Expires time.Time
 }
 
 // Decision is the outcome of evaluating policies for one request.

@@ -57,9 +57,13 @@ func NewStore(cfg StoreConfig) *Store {
 func (s *Store) Account() string { return s.account }
 
 // Storage keys.
-func (s *Store) userKey(name string) string { return "iam/user/" + s.keys.Blind("user", strings.ToLower(name)) }
-func (s *Store) roleKey(name string) string { return "iam/role/" + s.keys.Blind("role", strings.ToLower(name)) }
-func accessKeyKey(id string) string         { return "iam/key/" + id }
+func (s *Store) userKey(name string) string {
+	return "iam/user/" + s.keys.Blind("user", strings.ToLower(name))
+}
+func (s *Store) roleKey(name string) string {
+	return "iam/role/" + s.keys.Blind("role", strings.ToLower(name))
+}
+func accessKeyKey(id string) string { return "iam/key/" + id }
 
 // get reads and decodes the record under key into a fresh *T, through the
 // revision cache. The returned value is shared: callers must not modify it.

@@ -48,10 +48,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := newRequestID()
 	w.Header().Set("x-amzn-RequestId", id)
 	ev := &Event{Time: start, RequestID: id, SourceIP: sourceIP(r), UserAgent: r.UserAgent()}
+	resp := &response{w: w, requestID: id}
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("panic serving request", "request_id", id, "panic", p, "stack", string(debug.Stack()))
-			awsproto.WriteError(w, &awsproto.Error{Type: "InternalServiceError", Message: "An error occurred on the server side.", Status: http.StatusInternalServerError})
+			resp.fail(&awsproto.Error{Type: "InternalServiceError", Message: "An error occurred on the server side.", Status: http.StatusInternalServerError})
 		}
 	}()
 	if r.Method == http.MethodGet && r.URL.Path == "/healthz" {
@@ -59,7 +60,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok\n")
 		return
 	}
-	out, aerr := s.serveAPI(r, ev)
+	out, aerr := s.serveAPI(r, ev, resp)
 	ev.Duration = time.Since(start)
 	if aerr != nil {
 		ev.Status, ev.ErrorCode = aerr.Status, aerr.Type
@@ -73,32 +74,63 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if aerr != nil {
-		awsproto.WriteError(w, aerr)
-	} else if err := awsproto.WriteJSON(w, out); err != nil {
+		resp.fail(aerr)
+	} else if err := resp.ok(out); err != nil {
 		s.log.Error("write response", "request_id", id, "err", err)
 	}
 	if s.log.Enabled(r.Context(), slog.LevelDebug) {
 		s.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
-			slog.String("request_id", id), slog.String("op", ev.Operation), slog.Int("status", ev.Status),
-			slog.String("error_code", ev.ErrorCode), slog.String("access_key_id", ev.Principal.AccessKeyID),
-			slog.Duration("duration", ev.Duration))
+			slog.String("request_id", id), slog.String("service", ev.Service), slog.String("op", ev.Operation),
+			slog.Int("status", ev.Status), slog.String("error_code", ev.ErrorCode),
+			slog.String("access_key_id", ev.Principal.AccessKeyID), slog.Duration("duration", ev.Duration))
 	}
 }
 
+// response writes in the protocol the request used: JSON 1.1 unless the
+// request was routed to a query-protocol service.
+type response struct {
+	w         http.ResponseWriter
+	requestID string
+	query     *awsproto.QueryMux // set once a query request is routed
+	action    string
+}
+
+func (r *response) ok(out any) error {
+	if r.query != nil {
+		return awsproto.WriteXML(r.w, r.query.XMLNS(), r.action, out, r.requestID)
+	}
+	return awsproto.WriteJSON(r.w, out)
+}
+
+func (r *response) fail(e *awsproto.Error) {
+	if r.query != nil {
+		awsproto.WriteXMLError(r.w, r.query.XMLNS(), e, r.requestID)
+		return
+	}
+	awsproto.WriteError(r.w, e)
+}
+
+// unsignedActions are the query actions AWS serves without SigV4: the
+// caller proves itself with the token in the request.
+var unsignedActions = map[string]string{"AssumeRoleWithWebIdentity": "sts"}
+
 // serveAPI authenticates, routes and runs one API request.
-func (s *Server) serveAPI(r *http.Request, ev *Event) (any, *awsproto.Error) {
-	if r.Method != http.MethodPost {
+func (s *Server) serveAPI(r *http.Request, ev *Event, resp *response) (any, *awsproto.Error) {
+	if r.Method != http.MethodPost && !(r.Method == http.MethodGet && r.URL.Query().Has("Action")) {
 		return nil, &awsproto.Error{Type: "UnknownOperationException", Message: "", Status: http.StatusNotFound}
 	}
 	body, aerr := s.readBody(r)
 	if aerr != nil {
 		return nil, aerr
 	}
-	cred, err := s.verifier.Verify(r.Context(), r, body)
-	if err != nil {
-		return nil, authError(err)
+	if awsproto.IsQueryRequest(r) {
+		return s.serveQuery(r, body, ev, resp)
 	}
-	target := r.Header.Get("X-Amz-Target")
+	cred, principal, aerr := s.authenticate(r, body, ev)
+	if aerr != nil {
+		return nil, aerr
+	}
+	target := r.Header.Get(awsproto.TargetHeader)
 	prefix, _, _ := strings.Cut(target, ".")
 	mux, ok := s.muxes[prefix]
 	if !ok {
@@ -108,37 +140,114 @@ func (s *Server) serveAPI(r *http.Request, ev *Event) (any, *awsproto.Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	if cred.Service != prefix {
-		return nil, &awsproto.Error{Type: "InvalidSignatureException", Status: http.StatusBadRequest,
-			Message: "Credential should be scoped to correct service: '" + prefix + "'. "}
+	if aerr := checkScope(cred, prefix); aerr != nil {
+		return nil, aerr
+	}
+	ev.Service, ev.Operation = prefix, name
+	out, err := op(s.requestContext(r, ev, cred, principal), body)
+	return out, s.opError(ev, err)
+}
+
+// serveQuery serves a query-protocol (IAM, STS) request.
+func (s *Server) serveQuery(r *http.Request, body []byte, ev *Event, resp *response) (any, *awsproto.Error) {
+	params, aerr := awsproto.ParseQuery(r, body)
+	if aerr != nil {
+		return nil, aerr
+	}
+	var (
+		cred      sigv4.Credential
+		principal iam.Principal
+		service   = unsignedActions[params.Get("Action")]
+	)
+	if service == "" || r.Header.Get("Authorization") != "" {
+		if cred, principal, aerr = s.authenticate(r, body, ev); aerr != nil {
+			return nil, aerr
+		}
+		service = cred.Service
+	}
+	mux, ok := s.queryMuxes[service]
+	if !ok {
+		return nil, &awsproto.Error{Type: "InvalidAction", Message: "Could not find a service for credential scope " + service, Status: http.StatusBadRequest}
+	}
+	resp.query = mux
+	op, action, aerr := mux.Lookup(params)
+	resp.action = action
+	if aerr != nil {
+		return nil, aerr
+	}
+	ev.Service, ev.Operation = service, action
+	out, err := op(s.requestContext(r, ev, cred, principal), params)
+	return out, s.opError(ev, err)
+}
+
+// authenticate verifies the request's signature and finds its principal.
+func (s *Server) authenticate(r *http.Request, body []byte, ev *Event) (sigv4.Credential, iam.Principal, *awsproto.Error) {
+	cred, err := s.verifier.Verify(r.Context(), r, body)
+	if err != nil {
+		return cred, iam.Principal{}, authError(err)
 	}
 	if !validRegion(cred.Region) {
-		return nil, &awsproto.Error{Type: "InvalidSignatureException", Status: http.StatusBadRequest,
+		return cred, iam.Principal{}, &awsproto.Error{Type: "InvalidSignatureException", Status: http.StatusBadRequest,
 			Message: "Credential should be scoped to a valid region. "}
 	}
-	principal, err := s.iam.Principal(r.Context(), cred.AccessKeyID)
+	principal, err := s.principal(r.Context(), cred)
+	if err != nil {
+		return cred, iam.Principal{}, err.(*awsproto.Error)
+	}
+	ev.Principal, ev.Region = principal, cred.Region
+	return cred, principal, nil
+}
+
+// principal resolves who owns the request's access key (and, for
+// temporary credentials, checks the session token).
+func (s *Server) principal(ctx context.Context, cred sigv4.Credential) (iam.Principal, error) {
+	p, err := s.iam.PrincipalFor(ctx, cred.AccessKeyID, cred.SessionToken)
 	if errors.Is(err, iam.ErrUnknownAccessKey) && s.cfg.Dev {
-		principal, err = s.iam.AdminPrincipal(cred.AccessKeyID), nil
+		return s.iam.AdminPrincipal(cred.AccessKeyID), nil
 	}
-	if err != nil {
-		s.log.Error("resolve principal", "request_id", ev.RequestID, "err", err)
-		return nil, &awsproto.Error{Type: "UnrecognizedClientException", Message: "The security token included in the request is invalid.", Status: http.StatusBadRequest}
+	switch {
+	case err == nil:
+		return p, nil
+	case errors.Is(err, iam.ErrExpiredToken):
+		return p, &awsproto.Error{Type: "ExpiredTokenException", Message: "The security token included in the request is expired", Status: http.StatusBadRequest}
+	case errors.Is(err, iam.ErrUnknownAccessKey), errors.Is(err, iam.ErrInvalidToken):
+		return p, &awsproto.Error{Type: "UnrecognizedClientException", Message: "The security token included in the request is invalid.", Status: http.StatusBadRequest}
 	}
-	principal.SessionToken = cred.SessionToken
-	ev.Principal, ev.Region, ev.Service, ev.Operation = principal, cred.Region, prefix, name
-	info := &request.Info{
-		ID: ev.RequestID, Principal: principal, Region: cred.Region,
+	s.log.Error("resolve principal", "err", err)
+	return p, &awsproto.Error{Type: "InternalServiceError", Message: "An error occurred on the server side.", Status: http.StatusInternalServerError}
+}
+
+func checkScope(cred sigv4.Credential, service string) *awsproto.Error {
+	if cred.Service != service {
+		return &awsproto.Error{Type: "InvalidSignatureException", Status: http.StatusBadRequest,
+			Message: "Credential should be scoped to correct service: '" + service + "'. "}
+	}
+	return nil
+}
+
+func (s *Server) requestContext(r *http.Request, ev *Event, cred sigv4.Credential, p iam.Principal) context.Context {
+	region := cred.Region
+	if region == "" {
+		region = s.cfg.Region
+	}
+	ev.Region = region
+	return request.With(r.Context(), &request.Info{
+		ID: ev.RequestID, Principal: p, Region: region,
 		SourceIP: ev.SourceIP, UserAgent: ev.UserAgent, SecureTransport: r.TLS != nil,
+	})
+}
+
+// opError turns an operation's error into the wire error. API packages map
+// their domain errors to *awsproto.Error; anything else is a server fault.
+func (s *Server) opError(ev *Event, err error) *awsproto.Error {
+	if err == nil {
+		return nil
 	}
-	out, err := op(request.With(r.Context(), info), body)
-	if err != nil {
-		if ae, ok := errors.AsType[*awsproto.Error](err); ok {
-			return nil, ae
-		}
-		s.log.Error("unmapped error", "request_id", ev.RequestID, "op", name, "err", err)
-		return nil, &awsproto.Error{Type: "InternalServiceError", Message: "An error occurred on the server side.", Status: http.StatusInternalServerError}
+	if ae, ok := errors.AsType[*awsproto.Error](err); ok {
+		return ae
 	}
-	return out, nil
+	s.log.Error("unmapped error", "request_id", ev.RequestID, "op", ev.Operation, "err", err)
+	return &awsproto.Error{Type: "InternalServiceError", Message: "An error occurred on the server side.", Status: http.StatusInternalServerError}
 }
 
 func (s *Server) readBody(r *http.Request) ([]byte, *awsproto.Error) {

@@ -41,7 +41,8 @@ type Server struct {
 	secrets  *secrets.Service
 	iam      *iam.Store
 	verifier *sigv4.Verifier
-	muxes    map[string]*awsproto.Mux // by target prefix
+	muxes    map[string]*awsproto.Mux      // JSON 1.1, by target prefix
+	queryMuxes map[string]*awsproto.QueryMux // query protocol, by signing name
 	admin    iam.AccessKey
 	created  bool
 	account  string

@@ -7,8 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/coffer-dev/coffer/internal/server"
+	"github.com/coffer-dev/coffer/internal/sts"
 )
 
 func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -26,6 +28,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", false, "serve TLS with a self-signed certificate kept in the data dir")
 	fs.DurationVar(&cfg.PurgeInterval, "purge-interval", 0, "how often secrets past their recovery window are purged (default 1m)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.Var(oidcFlag{&cfg.OIDCProviders}, "oidc-provider", "trusted OIDC issuer for AssumeRoleWithWebIdentity, repeatable: issuer=URL,jwks-url=URL|jwks-file=PATH,audience=A")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,4 +60,33 @@ Use it with the admin credentials from any AWS SDK or the aws CLI:
 (AWS_DEFAULT_REGION is for the aws CLI v1; SDKs and CLI v2 read AWS_REGION.)
 `, srv.URL(), srv.Account(), creds, cfg.Region, cfg.Region, srv.URL())
 	return srv.Run(ctx)
+}
+
+// oidcFlag collects repeated --oidc-provider values. From COFFER_OIDC_PROVIDER
+// or the config file, several providers are separated by ";".
+type oidcFlag struct{ ps *[]sts.OIDCProvider }
+
+func (f oidcFlag) String() string {
+	if f.ps == nil {
+		return ""
+	}
+	var names []string
+	for _, p := range *f.ps {
+		names = append(names, p.Issuer)
+	}
+	return strings.Join(names, ";")
+}
+
+func (f oidcFlag) Set(v string) error {
+	for _, one := range strings.Split(v, ";") {
+		if strings.TrimSpace(one) == "" {
+			continue
+		}
+		p, err := sts.ParseOIDCProvider(one)
+		if err != nil {
+			return err
+		}
+		*f.ps = append(*f.ps, p)
+	}
+	return nil
 }

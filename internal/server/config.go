@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/coffer-dev/coffer/internal/sts"
 )
 
 // Config is a server's configuration, resolved by cmd/coffer from flags,
@@ -26,6 +28,10 @@ type Config struct {
 	// database skips fsync, and any well-formed SigV4 credentials are
 	// accepted as the admin. Never for production.
 	Dev bool
+
+	// OIDCProviders are the issuers whose tokens AssumeRoleWithWebIdentity
+	// accepts.
+	OIDCProviders []sts.OIDCProvider
 
 	Logger *slog.Logger // nil discards
 	// Auditor receives one event per API request; nil records nothing.

@@ -161,7 +161,11 @@ func (s *Server) serveQuery(r *http.Request, body []byte, ev *Event, resp *respo
 	)
 	if service == "" || r.Header.Get("Authorization") != "" {
 		if cred, principal, aerr = s.authenticate(r, body, ev); aerr != nil {
-			return nil, aerr
+			resp.query = s.queryMuxes[scopeService(r)]
+			if resp.query == nil {
+				resp.query = s.queryMuxes["sts"]
+			}
+			return nil, queryAuthError(aerr)
 		}
 		service = cred.Service
 	}
@@ -178,6 +182,49 @@ func (s *Server) serveQuery(r *http.Request, body []byte, ev *Event, resp *respo
 	ev.Service, ev.Operation = service, action
 	out, err := op(s.requestContext(r, ev, cred, principal), params)
 	return out, s.opError(ev, err)
+}
+
+// scopeService reads the service of the credential scope of a request
+// whose signature did not verify, to answer in that service's XML.
+func scopeService(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		h = r.URL.Query().Get("X-Amz-Credential")
+	}
+	_, scope, ok := strings.Cut(h, "Credential=")
+	if !ok {
+		scope = h
+	}
+	parts := strings.SplitN(scope, "/", 5)
+	if len(parts) < 4 {
+		return ""
+	}
+	return parts[3]
+}
+
+// queryAuthError renames authentication errors to the codes the query
+// protocol services (IAM, STS) use; they answer 403 where JSON services
+// answer 400.
+func queryAuthError(e *awsproto.Error) *awsproto.Error {
+	rename := map[string][2]string{
+		"UnrecognizedClientException":         {"InvalidClientTokenId", "The security token included in the request is invalid."},
+		"InvalidSignatureException":           {"SignatureDoesNotMatch", ""},
+		"MissingAuthenticationTokenException": {"MissingAuthenticationToken", "Request is missing Authentication Token"},
+		"IncompleteSignatureException":        {"IncompleteSignature", ""},
+		"ExpiredTokenException":               {"ExpiredToken", "The security token included in the request is expired"},
+	}
+	r, ok := rename[e.Type]
+	if !ok {
+		return e
+	}
+	out := &awsproto.Error{Type: r[0], Message: e.Message, Status: http.StatusForbidden}
+	if r[1] != "" {
+		out.Message = r[1]
+	}
+	if out.Type == "IncompleteSignature" {
+		out.Status = http.StatusBadRequest
+	}
+	return out
 }
 
 // authenticate verifies the request's signature and finds its principal.

@@ -21,6 +21,7 @@ import (
 	"github.com/coffer-dev/coffer/internal/sigv4"
 	"github.com/coffer-dev/coffer/internal/storage"
 	"github.com/coffer-dev/coffer/internal/storage/bolt"
+	"github.com/coffer-dev/coffer/internal/sts"
 )
 
 // Files in the data dir.
@@ -33,20 +34,20 @@ const (
 
 // Server is a running Coffer: listener, stores and API.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	ln       net.Listener
-	http     *http.Server
-	backend  storage.Backend
-	secrets  *secrets.Service
-	iam      *iam.Store
-	verifier *sigv4.Verifier
-	muxes    map[string]*awsproto.Mux      // JSON 1.1, by target prefix
+	cfg        Config
+	log        *slog.Logger
+	ln         net.Listener
+	http       *http.Server
+	backend    storage.Backend
+	secrets    *secrets.Service
+	iam        *iam.Store
+	verifier   *sigv4.Verifier
+	muxes      map[string]*awsproto.Mux      // JSON 1.1, by target prefix
 	queryMuxes map[string]*awsproto.QueryMux // query protocol, by signing name
-	admin    iam.AccessKey
-	created  bool
-	account  string
-	tmpDir   string // dev mode: removed on close
+	admin      iam.AccessKey
+	created    bool
+	account    string
+	tmpDir     string // dev mode: removed on close
 
 	closeOnce sync.Once
 	closeErr  error
@@ -103,6 +104,9 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s.verifier = sigv4.New(sigv4.Config{Keys: secretKeys{s.iam}, AcceptUnknownKeys: cfg.Dev})
 	s.muxes = map[string]*awsproto.Mux{"secretsmanager": secretsmanager.NewMux(s.secrets, s.log)}
+	s.queryMuxes = map[string]*awsproto.QueryMux{
+		"sts": sts.NewMux(sts.Config{Store: s.iam, Providers: cfg.OIDCProviders, Logger: s.log}),
+	}
 	if err := s.listen(); err != nil {
 		return nil, err
 	}

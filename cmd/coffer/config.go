@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -44,12 +46,29 @@ func resolve(fs *flag.FlagSet, configPath string) error {
 			return
 		}
 		if v, ok := file[f.Name]; ok {
-			if e := f.Value.Set(fmt.Sprint(v)); e != nil {
+			if e := f.Value.Set(configString(v)); e != nil {
 				err = fmt.Errorf("config file key %q: %w", f.Name, e)
 			}
 		}
 	})
 	return err
+}
+
+// configString renders a config-file value as its flag text: JSON numbers
+// as written (12-digit account ids must not become 1.2e+11), lists joined
+// by ";" (repeatable flags such as oidc-provider).
+func configString(v any) string {
+	switch v := v.(type) {
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case []any:
+		parts := make([]string, len(v))
+		for i, e := range v {
+			parts[i] = configString(e)
+		}
+		return strings.Join(parts, ";")
+	}
+	return fmt.Sprint(v)
 }
 
 // configFlag returns the --config value, or COFFER_CONFIG.
@@ -60,7 +79,7 @@ func configFlag(v string) string {
 	return os.Getenv("COFFER_CONFIG")
 }
 
-func newLogger(level string, w *os.File) (*slog.Logger, error) {
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("log-level %q: want debug, info, warn or error", level)

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/coffer-dev/coffer/internal/server"
 )
@@ -30,13 +29,16 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
 	if err := resolve(fs, ""); err != nil {
 		return err
 	}
 	if !server.IsLoopback(cfg.Listen) {
 		return fmt.Errorf("listen %q: coffer dev serves loopback only", cfg.Listen)
 	}
-	log, err := newLogger(logLevel, os.Stderr)
+	log, err := newLogger(logLevel, stderr)
 	if err != nil {
 		return err
 	}

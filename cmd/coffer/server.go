@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -38,7 +37,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := resolve(fs, configFlag(configPath)); err != nil {
 		return err
 	}
-	log, err := newLogger(logLevel, os.Stderr)
+	log, err := newLogger(logLevel, stderr)
 	if err != nil {
 		return err
 	}
@@ -57,7 +56,7 @@ Use it with the admin credentials from any AWS SDK or the aws CLI:
   export AWS_SHARED_CREDENTIALS_FILE=%s AWS_REGION=%s AWS_DEFAULT_REGION=%s AWS_ENDPOINT_URL=%s
   aws secretsmanager list-secrets
 
-(AWS_DEFAULT_REGION is for the aws CLI v1; SDKs and CLI v2 read AWS_REGION.)
+(The aws CLI v1 and boto3 read AWS_DEFAULT_REGION; the Go, JavaScript and Java SDKs and CLI v2 read AWS_REGION.)
 `, srv.URL(), srv.Account(), creds, cfg.Region, cfg.Region, srv.URL())
 	return srv.Run(ctx)
 }

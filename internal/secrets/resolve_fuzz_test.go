@@ -15,14 +15,12 @@ import (
 func FuzzResolveSecretID(f *testing.F) {
 	e := newEnv(f)
 	ctx := context.Background()
-	var arns []string
 	for _, name := range []string{"app/db", "name-abcdef", "x"} {
 		v := secrets.StringValue("v")
 		res, err := e.svc.Create(ctx, e.call, secrets.CreateInput{Name: name, Value: &v})
 		if err != nil {
 			f.Fatal(err)
 		}
-		arns = append(arns, res.ARN)
 		f.Add(res.ARN)
 		f.Add(res.ARN[:len(res.ARN)-7])
 		f.Add(name)

@@ -83,6 +83,9 @@ func (c *Config) validate() error {
 	if !c.tls() && !IsLoopback(c.Listen) {
 		return fmt.Errorf("listen %q: refusing plain HTTP on a non-loopback address; secrets would cross the network in the clear. Use --tls-cert/--tls-key or --tls-self-signed, or listen on 127.0.0.1", c.Listen)
 	}
+	if !validRegion(c.Region) {
+		return fmt.Errorf("region %q: want a region name such as us-east-1", c.Region)
+	}
 	if c.PurgeInterval < 0 {
 		return errors.New("purge-interval must be positive")
 	}

@@ -79,7 +79,7 @@ func (s *Server) certificate() (tls.Certificate, error) {
 	}
 	certPath := filepath.Join(s.cfg.DataDir, "tls.crt")
 	keyPath := filepath.Join(s.cfg.DataDir, "tls.key")
-	if cert, err := tls.LoadX509KeyPair(certPath, keyPath); err == nil {
+	if cert, err := tls.LoadX509KeyPair(certPath, keyPath); err == nil && stillGood(cert, s.cfg.Listen) {
 		return cert, nil
 	}
 	certPEM, keyPEM, err := selfSigned(s.cfg.Listen)
@@ -93,6 +93,27 @@ func (s *Server) certificate() (tls.Certificate, error) {
 		return tls.Certificate{}, fmt.Errorf("write TLS certificate: %w", err)
 	}
 	return tls.X509KeyPair(certPEM, keyPEM)
+}
+
+// stillGood reports whether a self-signed certificate is valid for at
+// least another week and covers the listen address; otherwise it is made
+// anew.
+func stillGood(cert tls.Certificate, listen string) bool {
+	leaf := cert.Leaf
+	if leaf == nil {
+		var err error
+		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+			return false
+		}
+	}
+	if time.Until(leaf.NotAfter) < 7*24*time.Hour {
+		return false
+	}
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil || host == "" || host == "0.0.0.0" || host == "::" {
+		return true
+	}
+	return leaf.VerifyHostname(host) == nil
 }
 
 func selfSigned(listen string) (certPEM, keyPEM []byte, err error) {

@@ -260,7 +260,7 @@ func (s *Server) principal(ctx context.Context, cred sigv4.Credential) (iam.Prin
 	case errors.Is(err, iam.ErrUnknownAccessKey), errors.Is(err, iam.ErrInvalidToken):
 		return p, &awsproto.Error{Type: "UnrecognizedClientException", Message: "The security token included in the request is invalid.", Status: http.StatusBadRequest}
 	}
-	s.log.Error("resolve principal", "err", err)
+	s.log.Error("resolve principal", "request_id", request.From(ctx).ID, "access_key_id", cred.AccessKeyID, "err", err)
 	return p, &awsproto.Error{Type: "InternalServiceError", Message: "An error occurred on the server side.", Status: http.StatusInternalServerError}
 }
 
@@ -322,11 +322,14 @@ func authError(err error) *awsproto.Error {
 	return &awsproto.Error{Type: "InternalServiceError", Message: "An error occurred on the server side.", Status: http.StatusInternalServerError}
 }
 
+// validRegion matches the region names keys and storage accept: lower-case
+// letters, digits and inner hyphens.
 func validRegion(r string) bool {
-	if len(r) < 4 || len(r) > 32 {
+	if len(r) < 4 || len(r) > 32 || r[0] == '-' || r[len(r)-1] == '-' {
 		return false
 	}
-	for _, c := range r {
+	for i := 0; i < len(r); i++ {
+		c := r[i]
 		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
 			return false
 		}

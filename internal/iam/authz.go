@@ -2,26 +2,202 @@ package iam
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
+	"strconv"
+	"sync"
 )
 
 // CheckSessionPolicy validates a session policy passed to AssumeRole.
 func CheckSessionPolicy(doc string) error {
-	if !json.Valid([]byte(doc)) {
-		return &MalformedPolicyError{Reason: "Syntax errors in policy."}
+	if _, err := ParsePolicy(doc, SessionPolicyKind); err != nil {
+		return &MalformedPolicyError{Reason: err.Error()}
 	}
 	return nil
 }
 
-// AuthorizeAssume decides whether the caller may assume role: by the
-// role's trust policy and, unless the trust policy names the caller
-// itself, the caller's identity policies.
+// compiledCache keeps parsed policy documents by their text, so each
+// document is parsed once however many principals or secrets carry it.
+type compiledCache struct {
+	mu sync.RWMutex
+	m  map[string]*Policy // key: kind + "\x00" + document
+}
+
+func (c *compiledCache) get(doc string, kind PolicyKind) (*Policy, error) {
+	key := strconv.Itoa(int(kind)) + "\x00" + doc
+	c.mu.RLock()
+	p, ok := c.m[key]
+	c.mu.RUnlock()
+	if ok {
+		return p, nil
+	}
+	p, err := ParsePolicy(doc, kind)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) > 4096 {
+		c.m = make(map[string]*Policy)
+	}
+	c.m[key] = p
+	c.mu.Unlock()
+	return p, nil
+}
+
+// identity is what a principal's policies come to: its identity policies,
+// session policies and tags.
+type identity struct {
+	policies []NamedPolicy
+	session  []*Policy
+	tags     map[string]string
+}
+
+func tagMap(tags []Tag) map[string]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[t.Key] = t.Value
+	}
+	return m
+}
+
+func (s *Store) named(docs map[string]string) ([]NamedPolicy, error) {
+	out := make([]NamedPolicy, 0, len(docs))
+	for _, name := range PolicyNames(docs) {
+		p, err := s.policies.get(docs[name], IdentityPolicyKind)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, NamedPolicy{Name: name, Policy: p})
+	}
+	return out, nil
+}
+
+// identityOf loads the principal's policies: a user's inline policies, or
+// for a role session the role's inline policies, its session policies and
+// its tags overridden by session tags.
+func (s *Store) identityOf(ctx context.Context, p Principal) (*identity, error) {
+	if p.Session != nil && p.Session.RoleName != "" {
+		r, err := s.Role(ctx, p.Session.RoleName)
+		if err != nil {
+			return nil, err
+		}
+		id := &identity{tags: tagMap(r.Tags)}
+		if id.policies, err = s.named(r.Policies); err != nil {
+			return nil, err
+		}
+		for _, doc := range p.Session.Policies {
+			sp, err := s.policies.get(doc, SessionPolicyKind)
+			if err != nil {
+				return nil, err
+			}
+			id.session = append(id.session, sp)
+		}
+		if len(p.Session.Tags) > 0 {
+			if id.tags == nil {
+				id.tags = map[string]string{}
+			}
+			for _, t := range p.Session.Tags {
+				id.tags[t.Key] = t.Value
+			}
+		}
+		return id, nil
+	}
+	u, err := s.User(ctx, p.Name)
+	if err != nil {
+		return nil, err
+	}
+	id := &identity{tags: tagMap(u.Tags)}
+	if id.policies, err = s.named(u.Policies); err != nil {
+		return nil, err
+	}
+	return id, nil
+}
+
+// Authorize decides a request as AWS does: an explicit deny in any policy
+// wins; else an allow from an identity policy (within any session
+// policies) or from the resource's policy naming the principal; else deny.
+// It implements Authorizer.
+func (s *Store) Authorize(ctx context.Context, req Request) (Decision, error) {
+	r, err := s.Evaluate(ctx, req)
+	return r.Decision, err
+}
+
+// Evaluate is Authorize with the statement that decided, for
+// SimulatePrincipalPolicy and audit.
+func (s *Store) Evaluate(ctx context.Context, req Request) (EvalResult, error) {
+	if req.Principal.Admin {
+		return EvalResult{Decision: Allow, Reason: "coffer dev admin"}, nil
+	}
+	id, err := s.identityOf(ctx, req.Principal)
+	if err != nil {
+		var nse *NoSuchEntityError
+		if errors.As(err, &nse) {
+			return EvalResult{Decision: ImplicitDeny, Reason: "the principal no longer exists"}, nil
+		}
+		return EvalResult{}, err
+	}
+	var res *Policy
+	if req.ResourcePolicy != "" {
+		if res, err = s.policies.get(req.ResourcePolicy, ResourcePolicyKind); err != nil {
+			return EvalResult{}, err
+		}
+	}
+	return Evaluate(s.evalContext(req, id.tags), id.policies, res, id.session), nil
+}
+
+// evalContext assembles the condition keys of a request.
+func (s *Store) evalContext(req Request, principalTags map[string]string) EvalContext {
+	keys := make(map[string][]string, len(req.Context)+len(req.ResourceTags)*2+2)
+	for k, v := range req.Context {
+		keys[k] = v
+	}
+	for k, v := range req.ResourceTags {
+		keys["aws:ResourceTag/"+k] = []string{v}
+		keys["secretsmanager:ResourceTag/"+k] = []string{v}
+	}
+	if req.SourceIP != "" {
+		keys["aws:SourceIp"] = []string{req.SourceIP}
+	}
+	keys["aws:SecureTransport"] = []string{strconv.FormatBool(req.SecureTransport)}
+	return EvalContext{Principal: req.Principal, PrincipalTags: principalTags, Action: req.Action, Resource: req.Resource, Keys: keys, Now: s.now()}
+}
+
+// AuthorizeAssume decides whether the caller may assume role: the role's
+// trust policy is the resource policy, the caller's policies the identity
+// policies (a trust policy naming only the account delegates to them).
 func (s *Store) AuthorizeAssume(ctx context.Context, caller Principal, role *Role, action string, keys map[string][]string) (Decision, error) {
-	return ImplicitDeny, nil // replaced by the policy engine
+	trust, err := s.policies.get(role.AssumeRolePolicy, TrustPolicyKind)
+	if err != nil {
+		return ImplicitDeny, nil // a broken trust policy trusts no one
+	}
+	var id *identity
+	if caller.Admin {
+		id = &identity{policies: []NamedPolicy{{Name: AdminPolicyName, Policy: s.mustAdmin()}}}
+	} else if id, err = s.identityOf(ctx, caller); err != nil {
+		return ImplicitDeny, err
+	}
+	ec := EvalContext{Principal: caller, PrincipalTags: id.tags, Action: action, Resource: role.ARN, Keys: keys, Now: s.now()}
+	return Evaluate(ec, id.policies, trust, id.session).Decision, nil
 }
 
 // AuthorizeWebIdentity decides whether a verified web identity from the
 // OIDC provider providerARN may assume role, by the trust policy alone.
 func (s *Store) AuthorizeWebIdentity(ctx context.Context, providerARN string, role *Role, keys map[string][]string) (Decision, error) {
-	return ImplicitDeny, nil // replaced by the policy engine
+	trust, err := s.policies.get(role.AssumeRolePolicy, TrustPolicyKind)
+	if err != nil {
+		return ImplicitDeny, nil
+	}
+	fed := Principal{Account: s.account, ARN: providerARN, Federated: true}
+	ec := EvalContext{Principal: fed, Action: "sts:AssumeRoleWithWebIdentity", Resource: role.ARN, Keys: keys, Now: s.now()}
+	return Evaluate(ec, nil, trust, nil).Decision, nil
+}
+
+func (s *Store) mustAdmin() *Policy {
+	p, err := s.policies.get(AdminPolicy, IdentityPolicyKind)
+	if err != nil {
+		panic("iam: the admin policy does not parse: " + err.Error())
+	}
+	return p
 }

@@ -21,6 +21,9 @@ type Principal struct {
 	// Session is set for temporary credentials: what they stand for.
 	Session *Session
 	Expires time.Time
+	// Federated marks a web identity (an OIDC provider's ARN) asking to
+	// assume a role.
+	Federated bool
 }
 
 // Decision is the outcome of evaluating policies for one request.
@@ -45,14 +48,17 @@ func (d Decision) String() string {
 
 // Request is one authorization question: may Principal perform Action on
 // Resource? ResourcePolicy is the resource's own policy document, if any;
-// Context carries condition keys (secretsmanager:VersionStage, ...).
+// ResourceTags become aws:ResourceTag/* keys; Context carries the other
+// condition keys of the operation (secretsmanager:VersionStage, ...).
 type Request struct {
-	Principal      Principal
-	Action         string // e.g. secretsmanager:GetSecretValue
-	Resource       string // ARN, or "*" for actions without a resource
-	ResourcePolicy string
-	ResourceTags   map[string]string
-	Context        map[string]string
+	Principal       Principal
+	Action          string // e.g. secretsmanager:GetSecretValue
+	Resource        string // ARN, or "*" for actions without a resource
+	ResourcePolicy  string
+	ResourceTags    map[string]string
+	Context         map[string][]string
+	SourceIP        string
+	SecureTransport bool
 }
 
 // Authorizer decides requests. Implementations must be safe for concurrent use.

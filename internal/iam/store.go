@@ -29,6 +29,8 @@ type Store struct {
 	cache map[string]cachedEntity // storage key -> decoded record at a revision
 	// locks serializes read-modify-write of one record in this process.
 	locks [64]sync.Mutex
+	// policies caches parsed policy documents.
+	policies compiledCache
 }
 
 type cachedEntity struct {

@@ -42,7 +42,7 @@ func (s *Service) Delete(ctx context.Context, call Call, in DeleteInput) (*Delet
 	if in.Force {
 		return s.forceDelete(ctx, call, in.SecretID, now)
 	}
-	rec, err := s.update(ctx, call, in.SecretID, "secretsmanager:DeleteSecret", func(l *loaded, rec *secretRecord) (*mutation, error) {
+	rec, err := s.update(ctx, call, in.SecretID, "secretsmanager:DeleteSecret", nil, func(l *loaded, rec *secretRecord) (*mutation, error) {
 		if rec.isReplica() {
 			return nil, ErrReplicaReadOnly
 		}
@@ -132,7 +132,7 @@ func (s *Service) purge(ctx context.Context, region string, l *loaded) error {
 
 // Restore implements RestoreSecret: it cancels a scheduled deletion.
 func (s *Service) Restore(ctx context.Context, call Call, id string) (*WriteResult, error) {
-	rec, err := s.update(ctx, call, id, "secretsmanager:RestoreSecret", func(l *loaded, rec *secretRecord) (*mutation, error) {
+	rec, err := s.update(ctx, call, id, "secretsmanager:RestoreSecret", nil, func(l *loaded, rec *secretRecord) (*mutation, error) {
 		if rec.isReplica() {
 			return nil, ErrReplicaReadOnly
 		}
@@ -163,7 +163,7 @@ func (s *Service) Tag(ctx context.Context, call Call, id string, tags []Tag) err
 	if err := validateTags(tags); err != nil {
 		return err
 	}
-	_, err := s.update(ctx, call, id, "secretsmanager:TagResource", func(l *loaded, rec *secretRecord) (*mutation, error) {
+	_, err := s.update(ctx, call, id, "secretsmanager:TagResource", requestTags(tags), func(l *loaded, rec *secretRecord) (*mutation, error) {
 		if err := writable(rec); err != nil {
 			return nil, err
 		}
@@ -184,7 +184,7 @@ func (s *Service) Untag(ctx context.Context, call Call, id string, keys []string
 			return &ValidationError{Field: "tagKeys.member", Constraint: "Member must have length between 1 and 128"}
 		}
 	}
-	_, err := s.update(ctx, call, id, "secretsmanager:UntagResource", func(l *loaded, rec *secretRecord) (*mutation, error) {
+	_, err := s.update(ctx, call, id, "secretsmanager:UntagResource", map[string][]string{"aws:TagKeys": keys}, func(l *loaded, rec *secretRecord) (*mutation, error) {
 		if err := writable(rec); err != nil {
 			return nil, err
 		}
@@ -214,7 +214,7 @@ func (s *Service) UpdateStage(ctx context.Context, call Call, in StageInput) (*W
 			return nil, &ValidationError{Field: "versionId", Constraint: "Member must have length between 32 and 64"}
 		}
 	}
-	rec, err := s.update(ctx, call, in.SecretID, "secretsmanager:UpdateSecretVersionStage", func(l *loaded, rec *secretRecord) (*mutation, error) {
+	rec, err := s.update(ctx, call, in.SecretID, "secretsmanager:UpdateSecretVersionStage", nil, func(l *loaded, rec *secretRecord) (*mutation, error) {
 		if err := writable(rec); err != nil {
 			return nil, err
 		}

@@ -23,9 +23,15 @@ func (s *Service) GetValue(ctx context.Context, call Call, id string, sel Select
 	if err != nil {
 		return nil, err
 	}
-	var cond map[string]string
+	var cond map[string][]string
 	if sel.VersionID != "" || sel.Stage != "" {
-		cond = map[string]string{"secretsmanager:VersionId": sel.VersionID, "secretsmanager:VersionStage": sel.Stage}
+		cond = make(map[string][]string, 4)
+		if sel.VersionID != "" {
+			cond["secretsmanager:VersionId"] = []string{sel.VersionID}
+		}
+		if sel.Stage != "" {
+			cond["secretsmanager:VersionStage"] = []string{sel.Stage}
+		}
 	}
 	if err := s.authorize(ctx, call, "secretsmanager:GetSecretValue", l.rec, cond); err != nil {
 		return nil, err

@@ -139,12 +139,21 @@ func isSuffix(s string) bool {
 }
 
 // authorize asks the Authorizer whether the call may perform action on
-// the secret (rec may be nil for actions without a resource).
-func (s *Service) authorize(ctx context.Context, call Call, action string, rec *secretRecord, extra map[string]string) error {
-	req := iam.Request{Principal: call.Principal, Action: action, Resource: "*", Context: extra}
+// the secret (rec may be nil for actions without a resource). extra holds
+// the operation's own condition keys.
+func (s *Service) authorize(ctx context.Context, call Call, action string, rec *secretRecord, extra map[string][]string) error {
+	req := iam.Request{
+		Principal: call.Principal, Action: action, Resource: "*", Context: extra,
+		SourceIP: call.SourceIP, SecureTransport: call.SecureTransport,
+	}
 	if rec != nil {
 		req.Resource = rec.ARN
 		req.ResourcePolicy = rec.ResourcePolicy
+		if req.Context == nil {
+			req.Context = make(map[string][]string, 2)
+		}
+		req.Context["secretsmanager:SecretId"] = []string{rec.ARN}
+		req.Context["secretsmanager:Name"] = []string{rec.Name}
 		if len(rec.Tags) > 0 {
 			req.ResourceTags = make(map[string]string, len(rec.Tags))
 			for _, t := range rec.Tags {
@@ -160,6 +169,19 @@ func (s *Service) authorize(ctx context.Context, call Call, action string, rec *
 		return &iam.AccessDeniedError{PrincipalARN: call.Principal.ARN, Action: action, Resource: req.Resource, Decision: d}
 	}
 	return nil
+}
+
+// requestTags are the condition keys of tags a request sets.
+func requestTags(tags []Tag) map[string][]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	m := make(map[string][]string, len(tags)+1)
+	for _, t := range tags {
+		m["aws:RequestTag/"+t.Key] = []string{t.Value}
+		m["aws:TagKeys"] = append(m["aws:TagKeys"], t.Key)
+	}
+	return m
 }
 
 // maxAttempts bounds the retries of a read-modify-write that lost a race
@@ -198,7 +220,7 @@ type mutation struct {
 // update resolves id, authorizes action, lets fn change a private copy of
 // the record, and commits the record with fn's extra ops in one Txn
 // conditioned on the revision read. It retries when another writer won.
-func (s *Service) update(ctx context.Context, call Call, id, action string, fn func(l *loaded, rec *secretRecord) (*mutation, error)) (*secretRecord, error) {
+func (s *Service) update(ctx context.Context, call Call, id, action string, cond map[string][]string, fn func(l *loaded, rec *secretRecord) (*mutation, error)) (*secretRecord, error) {
 	l, err := s.resolve(ctx, call.Region, id)
 	if err != nil {
 		return nil, err
@@ -210,7 +232,7 @@ func (s *Service) update(ctx context.Context, call Call, id, action string, fn f
 				return nil, err
 			}
 		}
-		if err := s.authorize(ctx, call, action, l.rec, nil); err != nil {
+		if err := s.authorize(ctx, call, action, l.rec, cond); err != nil {
 			return nil, err
 		}
 		rec := l.rec.clone()

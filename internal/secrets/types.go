@@ -33,9 +33,10 @@ const (
 // Call is who is asking and where: the principal and the region of the
 // request's SigV4 credential scope, which selects the namespace.
 type Call struct {
-	Principal iam.Principal
-	Region    string
-	SourceIP  string
+	Principal       iam.Principal
+	Region          string
+	SourceIP        string
+	SecureTransport bool
 }
 
 // Value is a plaintext secret value: a string or binary. It redacts itself

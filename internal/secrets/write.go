@@ -68,7 +68,7 @@ func (s *Service) Create(ctx context.Context, call Call, in CreateInput) (*Write
 			continue
 		}
 		if err == nil {
-			if err := s.authorize(ctx, call, "secretsmanager:CreateSecret", l.rec, nil); err != nil {
+			if err := s.authorize(ctx, call, "secretsmanager:CreateSecret", l.rec, requestTags(in.Tags)); err != nil {
 				return nil, err
 			}
 			return s.createExisting(ctx, call, l.rec, in)
@@ -126,7 +126,7 @@ func (s *Service) createNew(ctx context.Context, call Call, key string, in Creat
 		Created:        now,
 		LastChanged:    now,
 	}
-	if err := s.authorize(ctx, call, "secretsmanager:CreateSecret", rec, nil); err != nil {
+	if err := s.authorize(ctx, call, "secretsmanager:CreateSecret", rec, requestTags(in.Tags)); err != nil {
 		return nil, err
 	}
 	kms, err := s.resolveKey(ctx, call.Region, in.KMSKeyID)
@@ -205,7 +205,7 @@ func (s *Service) PutValue(ctx context.Context, call Call, in PutInput) (*WriteR
 		token = newVersionID()
 	}
 	var res *WriteResult
-	rec, err := s.update(ctx, call, in.SecretID, "secretsmanager:PutSecretValue", func(l *loaded, rec *secretRecord) (*mutation, error) {
+	rec, err := s.update(ctx, call, in.SecretID, "secretsmanager:PutSecretValue", nil, func(l *loaded, rec *secretRecord) (*mutation, error) {
 		if err := writable(rec); err != nil {
 			return nil, err
 		}
@@ -254,7 +254,7 @@ func (s *Service) Update(ctx context.Context, call Call, in UpdateInput) (*Write
 		}
 	}
 	var res *WriteResult
-	rec, err := s.update(ctx, call, in.SecretID, "secretsmanager:UpdateSecret", func(l *loaded, rec *secretRecord) (*mutation, error) {
+	rec, err := s.update(ctx, call, in.SecretID, "secretsmanager:UpdateSecret", nil, func(l *loaded, rec *secretRecord) (*mutation, error) {
 		if err := writable(rec); err != nil {
 			return nil, err
 		}

@@ -40,6 +40,7 @@ var sentinels = []struct {
 	{secrets.ErrReplicaReadOnly, typeInvalidParameter, "Operation not permitted on a replica secret. Call must be made in primary secret's region."},
 	{secrets.ErrDecryption, typeDecryptionFailure, "Secrets Manager can't decrypt the protected secret text using the provided KMS key."},
 	{secrets.ErrKMSKeyNotFound, typeResourceNotFound, "Secrets Manager can't find the specified KMS key."},
+	{secrets.ErrPublicPolicy, "PublicPolicyException", "BlockPublicPolicy is enabled and the resource policy grants access to anyone: it would make the secret public."},
 }
 
 func clientError(typ, msg string) *awsproto.Error {
@@ -79,6 +80,9 @@ func (a *API) toAWS(ctx context.Context, err error) *awsproto.Error {
 	}
 	if e, ok := errors.AsType[*secrets.ValidationError](err); ok {
 		return clientError(typeValidation, e.Error())
+	}
+	if e, ok := errors.AsType[*secrets.MalformedPolicyError](err); ok {
+		return clientError("MalformedPolicyDocumentException", e.Reason)
 	}
 	if e, ok := errors.AsType[*password.Error](err); ok {
 		return clientError(typeInvalidParameter, e.Reason)

@@ -44,6 +44,10 @@ func NewMux(svc *secrets.Service, log *slog.Logger) *awsproto.Mux {
 	m.Handle("ReplicateSecretToRegions", op(a, a.replicateSecretToRegions))
 	m.Handle("RemoveRegionsFromReplication", op(a, a.removeRegionsFromReplication))
 	m.Handle("StopReplicationToReplica", op(a, a.stopReplicationToReplica))
+	m.Handle("PutResourcePolicy", op(a, a.putResourcePolicy))
+	m.Handle("GetResourcePolicy", op(a, a.getResourcePolicy))
+	m.Handle("DeleteResourcePolicy", op(a, a.deleteResourcePolicy))
+	m.Handle("ValidateResourcePolicy", op(a, a.validateResourcePolicy))
 	return m
 }
 
@@ -56,7 +60,7 @@ func op[In any](a *API, h func(ctx context.Context, call secrets.Call, in *In) (
 			return nil, err
 		}
 		info := request.From(ctx)
-		call := secrets.Call{Principal: info.Principal, Region: info.Region, SourceIP: info.SourceIP}
+		call := secrets.Call{Principal: info.Principal, Region: info.Region, SourceIP: info.SourceIP, SecureTransport: info.SecureTransport}
 		out, err := h(ctx, call, in)
 		if err != nil {
 			return nil, a.toAWS(ctx, err)

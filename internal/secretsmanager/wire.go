@@ -253,3 +253,30 @@ type ReplicationOutput struct {
 type StopReplicationToReplicaOutput struct {
 	ARN string `json:"ARN"`
 }
+
+type PutResourcePolicyInput struct {
+	SecretId          string `json:"SecretId"`
+	ResourcePolicy    string `json:"ResourcePolicy"`
+	BlockPublicPolicy bool   `json:"BlockPublicPolicy"`
+}
+
+type GetResourcePolicyOutput struct {
+	ARN            string `json:"ARN"`
+	Name           string `json:"Name"`
+	ResourcePolicy string `json:"ResourcePolicy,omitempty"`
+}
+
+type ValidateResourcePolicyInput struct {
+	SecretId       string `json:"SecretId"`
+	ResourcePolicy string `json:"ResourcePolicy"`
+}
+
+type ValidationErrorsEntry struct {
+	CheckName    string `json:"CheckName"`
+	ErrorMessage string `json:"ErrorMessage"`
+}
+
+type ValidateResourcePolicyOutput struct {
+	PolicyValidationPassed bool                    `json:"PolicyValidationPassed"`
+	ValidationErrors       []ValidationErrorsEntry `json:"ValidationErrors"`
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,7 +37,13 @@ type Server struct {
 	DataDir   string
 	// Client is a Secrets Manager client signed with the admin key, in Region.
 	Client *secretsmanager.Client
+
+	stop func(testing.TB)
 }
+
+// Stop shuts the server down now (rather than at the end of the test) and
+// fails the test if the shutdown fails.
+func (s *Server) Stop(t testing.TB) { s.stop(t) }
 
 // NewServer starts a server and stops it when the test ends; a failed
 // shutdown fails the test.
@@ -56,13 +63,20 @@ func NewServer(t testing.TB, opts Options) *Server {
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server shutdown: %v", err)
+	var (
+		once    sync.Once
+		stopErr error
+	)
+	stop := func(t testing.TB) {
+		t.Helper()
+		once.Do(func() { cancel(); stopErr = <-done })
+		if stopErr != nil {
+			t.Errorf("server shutdown: %v", stopErr)
 		}
-	})
+	}
+	t.Cleanup(func() { stop(t) })
 	s := &Server{
+		stop:   stop,
 		Server: srv, URL: srv.URL(), Region: "us-east-1", DataDir: dir,
 		AccessKey: srv.AdminKey().ID, SecretKey: srv.AdminKey().Secret.Reveal(),
 	}

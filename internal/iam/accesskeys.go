@@ -202,7 +202,9 @@ const (
 
 // Bootstrap makes sure the admin user exists with an admin policy and an
 // access key. It returns the key and whether it was created now; an
-// existing key is read back (it is written to the credentials file).
+// existing key is read back (it is written to the credentials file). Once
+// the first key has been deleted or deactivated through IAM, Bootstrap
+// returns a zero AccessKey: the admin is managed like any user.
 func (s *Store) Bootstrap(ctx context.Context) (AccessKey, bool, error) {
 	const pointer = "iam/bootstrap"
 	if raw, _, err := s.backend.Get(ctx, pointer); err == nil {
@@ -212,6 +214,10 @@ func (s *Store) Bootstrap(ctx context.Context) (AccessKey, bool, error) {
 		}
 		id := string(plain)
 		secret, err := s.SecretKey(ctx, id)
+		if errors.Is(err, ErrUnknownAccessKey) {
+			// Deleted or deactivated through IAM since: nothing to hand out.
+			return AccessKey{}, false, nil
+		}
 		if err != nil {
 			return AccessKey{}, false, err
 		}

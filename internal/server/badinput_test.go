@@ -139,3 +139,30 @@ func TestMalformedRequestsGetAWSErrorsAndChangeNothing(t *testing.T) {
 		})
 	}
 }
+
+func TestRestartSurvivesDeletedBootstrapKey(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	ctx := context.Background()
+	srv := coffertest.NewServer(t, coffertest.Options{DataDir: dir})
+	// A second admin key, then retire the bootstrap key through the store.
+	store := srv.IAM()
+	k2, err := store.CreateAccessKey(ctx, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.DeleteAccessKey(ctx, "admin", srv.AccessKey); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "credentials")); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop(t)
+	again := coffertest.NewServer(t, coffertest.Options{DataDir: dir})
+	if _, err := os.Stat(filepath.Join(dir, "credentials")); !os.IsNotExist(err) {
+		t.Fatalf("credentials file rewritten for a deleted key (stat err %v)", err)
+	}
+	c := again.ClientWith("us-east-1", k2.ID, k2.Secret.Reveal())
+	if _, err := c.ListSecrets(ctx, &sm.ListSecretsInput{}); err != nil {
+		t.Fatalf("the remaining admin key no longer works: %v", err)
+	}
+}

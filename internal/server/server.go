@@ -93,12 +93,12 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.admin, s.created, err = s.iam.Bootstrap(ctx); err != nil {
 		return nil, fmt.Errorf("bootstrap admin: %w", err)
 	}
-	if !cfg.Dev {
+	if !cfg.Dev && s.admin.ID != "" {
 		if err := s.writeCredentials(); err != nil {
 			return nil, err
 		}
 	}
-	s.secrets, err = secrets.New(secrets.Config{Backend: s.backend, Keys: kr, Account: s.account, Logger: s.log})
+	s.secrets, err = secrets.New(secrets.Config{Backend: s.backend, Keys: kr, Account: s.account, Logger: s.log, Authorizer: s.iam})
 	if err != nil {
 		return nil, err
 	}
@@ -188,6 +188,9 @@ func (s *Server) CredentialsPath() string { return filepath.Join(s.cfg.DataDir, 
 
 // Initialized reports whether this start created the data dir's keys.
 func (s *Server) Initialized() bool { return s.created }
+
+// IAM exposes the identity store (for in-process tools and tests).
+func (s *Server) IAM() *iam.Store { return s.iam }
 
 // Secrets exposes the domain service (for in-process tools and tests).
 func (s *Server) Secrets() *secrets.Service { return s.secrets }

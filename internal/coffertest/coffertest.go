@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/coffer-dev/coffer/internal/server"
+	"github.com/coffer-dev/coffer/internal/sts"
 )
 
 // Options tunes NewServer; the zero value is ready to use.
@@ -25,6 +26,8 @@ type Options struct {
 	Dev     bool
 	Logger  *slog.Logger
 	Auditor server.Auditor
+	// OIDCProviders are trusted for AssumeRoleWithWebIdentity.
+	OIDCProviders []sts.OIDCProvider
 }
 
 // Server is a running test server.
@@ -56,6 +59,7 @@ func NewServer(t testing.TB, opts Options) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.New(ctx, server.Config{
 		DataDir: dir, Listen: "127.0.0.1:0", Dev: opts.Dev, Logger: opts.Logger, Auditor: opts.Auditor,
+		OIDCProviders: opts.OIDCProviders,
 	})
 	if err != nil {
 		cancel()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/coffer-dev/coffer/internal/awsproto"
 	"github.com/coffer-dev/coffer/internal/iam"
+	"github.com/coffer-dev/coffer/internal/iamapi"
 	"github.com/coffer-dev/coffer/internal/keys"
 	"github.com/coffer-dev/coffer/internal/secrets"
 	"github.com/coffer-dev/coffer/internal/secretsmanager"
@@ -105,6 +106,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.verifier = sigv4.New(sigv4.Config{Keys: secretKeys{s.iam}, AcceptUnknownKeys: cfg.Dev})
 	s.muxes = map[string]*awsproto.Mux{"secretsmanager": secretsmanager.NewMux(s.secrets, s.log)}
 	s.queryMuxes = map[string]*awsproto.QueryMux{
+		"iam": iamapi.NewMux(s.iam, s.log),
 		"sts": sts.NewMux(sts.Config{Store: s.iam, Providers: cfg.OIDCProviders, Logger: s.log}),
 	}
 	if err := s.listen(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/coffer-dev/coffer/internal/awsproto"
 	"github.com/coffer-dev/coffer/internal/iam"
@@ -109,16 +110,47 @@ func handle[In any, P interface {
 	})
 }
 
-// authorize is the one place IAM actions are authorized.
-//
-// TODO(#4): ask the policy engine once it lands (iam.Request{Principal: p,
-// Action: action, Resource: resource}) and return an *iam.AccessDeniedError
-// for anything but Allow; errors.go maps it to AccessDenied (403). The
-// resource ARNs of existing entities carry path "/" (see userARN), so
-// policies naming paths need the stored ARN looked up here. Until then any
-// authenticated principal may perform every IAM action.
+// authorize is the one place IAM actions are authorized: by the caller's
+// identity policies, as for every other service. An existing user or role
+// is named by its stored ARN (with its path), so policies that name paths
+// match.
 func (a *API) authorize(ctx context.Context, p iam.Principal, action, resource string) error {
+	resource = a.storedARN(ctx, resource)
+	info := request.From(ctx)
+	d, err := a.store.Authorize(ctx, iam.Request{
+		Principal: p, Action: action, Resource: resource,
+		SourceIP: info.SourceIP, SecureTransport: info.SecureTransport,
+	})
+	if err != nil {
+		return err
+	}
+	if d != iam.Allow {
+		return &iam.AccessDeniedError{PrincipalARN: p.ARN, Action: action, Resource: resource, Decision: d}
+	}
 	return nil
+}
+
+// storedARN returns the ARN an existing user or role is stored under, or
+// arn unchanged.
+func (a *API) storedARN(ctx context.Context, arn string) string {
+	prefix := "arn:aws:iam::" + a.store.Account() + ":"
+	rest, ok := strings.CutPrefix(arn, prefix)
+	if !ok {
+		return arn
+	}
+	kind, path, _ := strings.Cut(rest, "/")
+	name := path[strings.LastIndex(path, "/")+1:]
+	switch kind {
+	case "user":
+		if u, err := a.store.User(ctx, name); err == nil {
+			return u.ARN
+		}
+	case "role":
+		if r, err := a.store.Role(ctx, name); err == nil {
+			return r.ARN
+		}
+	}
+	return arn
 }
 
 // ARNs of the resources IAM actions act on. Entities are named with their

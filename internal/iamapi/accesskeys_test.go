@@ -197,6 +197,7 @@ func TestAccessKeyActionsDefaultToTheCaller(t *testing.T) {
 	srv, c := newServer(t)
 	ctx := context.Background()
 	mustCreateUser(t, c, "self")
+	allowSelfService(t, c, "self")
 	out, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("self")})
 	if err != nil {
 		t.Fatal(err)
@@ -277,4 +278,15 @@ func TestRoleSessionMustNameTheUser(t *testing.T) {
 	wantError(t, err, "ValidationError", http.StatusBadRequest)
 	_, err = session.ListAccessKeys(ctx, &iam.ListAccessKeysInput{})
 	wantError(t, err, "ValidationError", http.StatusBadRequest)
+}
+
+// allowSelfService lets user manage its own user record and keys, as AWS's
+// "manage your own credentials" policy example does.
+func allowSelfService(t *testing.T, c *iam.Client, user string) {
+	t.Helper()
+	_, err := c.PutUserPolicy(context.Background(), &iam.PutUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String("self-service"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GetUser","iam:*AccessKey*"],"Resource":"arn:aws:iam::*:user/${aws:username}"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -86,6 +86,7 @@ func TestGetUserWithoutNameIsTheCaller(t *testing.T) {
 
 	// With another user's key, the caller is that user.
 	mustCreateUser(t, c, "bob")
+	allowSelfService(t, c, "bob")
 	key, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("bob")})
 	if err != nil {
 		t.Fatal(err)

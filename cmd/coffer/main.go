@@ -31,6 +31,8 @@ const usage = `Coffer: a self-hosted secrets manager that speaks the AWS Secrets
 Usage:
   coffer server [flags]   run the server (persistent, in ./coffer-data by default)
   coffer dev [flags]      run an ephemeral loopback server for tests and laptops (NOT for production)
+  coffer user create      create a user with an access key (and a policy to read given secrets)
+  coffer role create      create a role for a function (and a policy to read given secrets)
   coffer version          print the version
 
 Run "coffer <command> -h" for a command's flags.
@@ -47,6 +49,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runServer(ctx, args[1:], stdout, stderr)
 	case "dev":
 		return runDev(ctx, args[1:], stdout, stderr)
+	case "user":
+		return runUser(ctx, args[1:], stdout, stderr)
+	case "role":
+		return runRole(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":

@@ -117,3 +117,17 @@ func TestDataDirThatIsAFileIsRefused(t *testing.T) {
 		t.Fatalf("the file given as data dir now holds %q (%v), want it untouched", got, err)
 	}
 }
+
+func TestRootKeyOthersCanReadIsRefusedNamingChmod(t *testing.T) {
+	t.Parallel()
+	dir := newDataDir(t)
+	startServer(t, dir).stop(t)
+	key := filepath.Join(dir, "root.key")
+	if err := os.Chmod(key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runCoffer(t, baseEnv(t), "server", "--data-dir", dir, "--listen", "127.0.0.1:0")
+	if code == 0 || !strings.Contains(stderr, "chmod 600 "+key) {
+		t.Fatalf("coffer server with a 0644 root key exited %d with %q, want non-zero naming chmod 600 %s", code, stderr, key)
+	}
+}

@@ -84,3 +84,59 @@ func TestAccountIDIsFixedAtFirstStart(t *testing.T) {
 		t.Fatalf("--account-id 12345 exited %d with %q, want it refused asking for 12 digits", code, stderr)
 	}
 }
+
+// TestDeletedCredentialsFileIsWrittenAgainWithTheSameKey covers a data dir
+// whose credentials file was lost, as after a kill -9 during the first
+// start: the admin key lives in the database, so the file comes back.
+func TestDeletedCredentialsFileIsWrittenAgainWithTheSameKey(t *testing.T) {
+	t.Parallel()
+	dir := newDataDir(t)
+	credsPath := filepath.Join(dir, "credentials")
+	startServer(t, dir).stop(t)
+	creds, err := os.ReadFile(credsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(credsPath); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, dir)
+	if after, err := os.ReadFile(credsPath); err != nil || !bytes.Equal(after, creds) {
+		t.Fatalf("credentials file after a restart without it = %q (%v), want %q", after, err, creds)
+	}
+	if fi, err := os.Stat(credsPath); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("rewritten credentials file mode = %v (%v), want 0600", fi.Mode().Perm(), err)
+	}
+	if _, err := srv.client(t).ListSecrets(testContext(t), &secretsmanager.ListSecretsInput{}); err != nil {
+		t.Fatalf("ListSecrets with the rewritten credentials: %v", err)
+	}
+	srv.stop(t)
+}
+
+func TestRootKeyThatIsNotTheDataDirsIsRefused(t *testing.T) {
+	t.Parallel()
+	dir := newDataDir(t)
+	startServer(t, dir).stop(t)
+	other := newDataDir(t)
+	startServer(t, other).stop(t)
+	foreign, err := os.ReadFile(filepath.Join(other, "root.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		key  []byte
+		want string
+	}{
+		{"another data dir's root key is refused", foreign, "root key does not match"},
+		{"a truncated root key is refused", foreign[:16], "16 bytes, want 32"},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, "root.key"), tc.key, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, stderr, code := runCoffer(t, baseEnv(t), "server", "--data-dir", dir, "--listen", "127.0.0.1:0")
+		if code == 0 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: coffer server exited %d with %q, want non-zero mentioning %q", tc.name, code, stderr, tc.want)
+		}
+	}
+}

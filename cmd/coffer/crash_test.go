@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 )
 
 // newToken returns a random ClientRequestToken shaped as the SDKs make
@@ -176,6 +178,36 @@ func TestAcknowledgedWritesSurviveKill9MidWrite(t *testing.T) {
 		if want := seq[len(seq)-2].token; len(previous) != 1 || previous[0] != want {
 			t.Fatalf("%s AWSPREVIOUS = %q, want %s (the put before the current one)", name, previous, want)
 		}
+	}
+
+	// What a client does next: retry the put that failed, with its token.
+	// Whether or not it committed before the kill, the retry succeeds and
+	// the version then holds the value; a single writer's retry is current.
+	// Reusing an acknowledged token for another value is refused.
+	for _, w := range writers {
+		if w.failed == nil {
+			continue
+		}
+		p := *w.failed
+		if _, err := c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+			SecretId: aws.String(w.secret), ClientRequestToken: aws.String(p.token), SecretString: aws.String(p.value),
+		}); err != nil {
+			t.Fatalf("retrying the put in flight at the kill (%s, token %s): %v", w.secret, p.token, err)
+		}
+		got, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(w.secret), VersionId: aws.String(p.token)})
+		if err != nil || aws.ToString(got.SecretString) != p.value {
+			t.Fatalf("after the retry, GetSecretValue(%s, VersionId %s) = %v, %v; want %q", w.secret, p.token, got, err, p.value)
+		}
+		if len(bySecret[w.secret]) == 1 && !slices.Contains(got.VersionStages, "AWSCURRENT") {
+			t.Fatalf("after the retry, %s version %s has stages %q, want AWSCURRENT", w.secret, p.token, got.VersionStages)
+		}
+	}
+	w := writers[0]
+	_, err := c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+		SecretId: aws.String(w.secret), ClientRequestToken: aws.String(w.acked[0].token), SecretString: aws.String("another value"),
+	})
+	if _, ok := errors.AsType[*types.ResourceExistsException](err); !ok {
+		t.Fatalf("PutSecretValue reusing an acknowledged token for another value: %v, want ResourceExistsException", err)
 	}
 	srv.stop(t)
 }

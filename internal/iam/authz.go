@@ -15,17 +15,17 @@ func CheckSessionPolicy(doc string) error {
 	return nil
 }
 
-// compiledCache keeps parsed policy documents by their text, so each
-// document is parsed once however many principals or secrets carry it.
+// compiledCache keeps parsed policy documents by kind and text, so each
+// document is parsed once however many principals or secrets carry it. A
+// lookup does not allocate: the document itself is the map key.
 type compiledCache struct {
 	mu sync.RWMutex
-	m  map[string]*Policy // key: kind + "\x00" + document
+	m  [TrustPolicyKind + 1]map[string]*Policy
 }
 
 func (c *compiledCache) get(doc string, kind PolicyKind) (*Policy, error) {
-	key := strconv.Itoa(int(kind)) + "\x00" + doc
 	c.mu.RLock()
-	p, ok := c.m[key]
+	p, ok := c.m[kind][doc]
 	c.mu.RUnlock()
 	if ok {
 		return p, nil
@@ -35,10 +35,10 @@ func (c *compiledCache) get(doc string, kind PolicyKind) (*Policy, error) {
 		return nil, err
 	}
 	c.mu.Lock()
-	if c.m == nil || len(c.m) > 4096 {
-		c.m = make(map[string]*Policy)
+	if c.m[kind] == nil || len(c.m[kind]) > 4096 {
+		c.m[kind] = make(map[string]*Policy)
 	}
-	c.m[key] = p
+	c.m[kind][doc] = p
 	c.mu.Unlock()
 	return p, nil
 }

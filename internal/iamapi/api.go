@@ -68,9 +68,8 @@ func NewMux(store *iam.Store, log *slog.Logger) *awsproto.QueryMux {
 	handle(m, a, "DeleteRolePolicy", a.deleteRolePolicy)
 	handle(m, a, "ListRolePolicies", a.listRolePolicies)
 
-	// TODO(#4): SimulatePrincipalPolicy and SimulateCustomPolicy, once the
-	// policy engine lands: they evaluate policies without acting, so they
-	// belong here, but translate iam's evaluation rather than its records.
+	handle(m, a, "SimulatePrincipalPolicy", a.simulatePrincipalPolicy)
+	handle(m, a, "SimulateCustomPolicy", a.simulateCustomPolicy)
 	return m
 }
 

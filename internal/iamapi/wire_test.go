@@ -41,8 +41,8 @@ func TestMissingAndInvalidParametersOnTheWire(t *testing.T) {
 			"1 validation error detected: Value '1001' at 'maxItems' failed to satisfy constraint: Member must have value less than or equal to 1000"},
 		{"an unknown action is InvalidAction", form("CreateGroup", "GroupName", "g"), "InvalidAction",
 			"Could not find operation CreateGroup for version 2010-05-08"},
-		{"simulation is not served yet", form("SimulatePrincipalPolicy", "PolicySourceArn", "arn:aws:iam::000000000000:user/admin"), "InvalidAction",
-			"Could not find operation SimulatePrincipalPolicy for version 2010-05-08"},
+		{"SimulatePrincipalPolicy without ActionNames is a ValidationError", form("SimulatePrincipalPolicy", "PolicySourceArn", "arn:aws:iam::000000000000:user/admin"), "ValidationError",
+			"1 validation error detected: Value null at 'actionNames' failed to satisfy constraint: Member must not be null"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, body := postForm(t, srv, tc.params)

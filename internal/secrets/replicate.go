@@ -148,19 +148,20 @@ func (s *Service) Replicate(ctx context.Context, call Call, id string, regions [
 	if err := s.validateReplicaInputs(call.Region, regions); err != nil {
 		return nil, err
 	}
-	rec, err := s.replicaUpdate(ctx, call, id, "secretsmanager:ReplicateSecretToRegions", func(rec *secretRecord) ([]storage.Cond, *mutation, error) {
+	rec, err := s.update(ctx, call, id, "secretsmanager:ReplicateSecretToRegions", nil, func(_ *loaded, rec *secretRecord) (*mutation, error) {
 		if err := writable(rec); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		vals, err := s.allValues(ctx, call.Region, rec)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		m := &mutation{newValues: vals}
 		// Only the new regions need the full copy; existing ones get an
 		// unchanged record rewritten, which is harmless.
-		conds, err := s.planReplicas(ctx, rec, regions, force, m)
-		return conds, m, err
+		m.conds, err = s.planReplicas(ctx, rec, regions, force, m)
+		rec.LastChanged = s.now().UTC()
+		return m, err
 	})
 	if err != nil {
 		return nil, err
@@ -174,21 +175,21 @@ func (s *Service) RemoveRegions(ctx context.Context, call Call, id string, regio
 	if len(regions) == 0 {
 		return nil, invalidParam("RemoveReplicaRegions", "You must provide at least one Region.")
 	}
-	rec, err := s.replicaUpdate(ctx, call, id, "secretsmanager:RemoveRegionsFromReplication", func(rec *secretRecord) ([]storage.Cond, *mutation, error) {
+	rec, err := s.update(ctx, call, id, "secretsmanager:RemoveRegionsFromReplication", nil, func(_ *loaded, rec *secretRecord) (*mutation, error) {
 		if rec.isReplica() {
-			return nil, nil, ErrReplicaReadOnly
+			return nil, ErrReplicaReadOnly
 		}
 		m := &mutation{}
 		for _, region := range regions {
 			i := slices.IndexFunc(rec.Replicas, func(r replicaRecord) bool { return r.Region == region })
 			if i < 0 {
-				return nil, nil, invalidParam("RemoveReplicaRegions", "Region %s is not a replica Region of this secret.", region)
+				return nil, invalidParam("RemoveReplicaRegions", "Region %s is not a replica Region of this secret.", region)
 			}
 			if rec.Replicas[i].Status != ReplicaFailed {
 				m.ops = append(m.ops, storage.Op{Key: s.secretKey(region, rec.Name), Delete: true})
 				old, err := s.backend.List(ctx, s.versionsPrefix(region, rec.Name), "", 0)
 				if err != nil {
-					return nil, nil, err
+					return nil, err
 				}
 				for _, kv := range old {
 					m.ops = append(m.ops, storage.Op{Key: kv.Key, Delete: true})
@@ -196,60 +197,13 @@ func (s *Service) RemoveRegions(ctx context.Context, call Call, id string, regio
 			}
 			rec.Replicas = slices.Delete(rec.Replicas, i, i+1)
 		}
-		return nil, m, nil
+		rec.LastChanged = s.now().UTC()
+		return m, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return resultOf(rec, ""), nil
-}
-
-// replicaUpdate is update for changes to the replica set: fn may add
-// conditions, and replicas are synced from the changed record.
-func (s *Service) replicaUpdate(ctx context.Context, call Call, id, action string, fn func(rec *secretRecord) ([]storage.Cond, *mutation, error)) (*secretRecord, error) {
-	l, err := s.resolve(ctx, call.Region, id)
-	if err != nil {
-		return nil, err
-	}
-	defer s.locks.lock(l.key)()
-	for attempt := range maxAttempts {
-		if attempt > 0 {
-			if l, err = s.resolve(ctx, call.Region, id); err != nil {
-				return nil, err
-			}
-		}
-		if err := s.authorize(ctx, call, action, l.rec, nil); err != nil {
-			return nil, err
-		}
-		rec := l.rec.clone()
-		conds, m, err := fn(rec)
-		if err != nil {
-			return nil, err
-		}
-		rec.LastChanged = s.now().UTC()
-		sealed, err := s.sealRecord(l.key, rec)
-		if err != nil {
-			return nil, err
-		}
-		txn := storage.Txn{
-			Conds: append([]storage.Cond{{Key: l.key, Revision: l.rev}}, conds...),
-			Ops:   append([]storage.Op{{Key: l.key, Value: sealed}}, m.ops...),
-		}
-		ops, err := s.syncReplicas(ctx, call.Region, rec, m)
-		if err != nil {
-			return nil, err
-		}
-		txn.Ops = append(txn.Ops, ops...)
-		err = s.backend.Txn(ctx, txn)
-		if errors.Is(err, storage.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return rec, nil
-	}
-	return nil, errors.New("secret changed concurrently too many times")
 }
 
 // StopReplication implements StopReplicationToReplica: called in the

@@ -208,6 +208,9 @@ func (k *keyLocks) lock(key string) (unlock func()) {
 // mutation is what an update callback produces beyond the changed record.
 type mutation struct {
 	ops []storage.Op
+	// conds are further revision conditions of the commit (replica names
+	// that must still be free).
+	conds []storage.Cond
 	// newValues are plaintexts of versions added by this change; they are
 	// sealed again for each replica Region.
 	newValues map[string]Value
@@ -243,7 +246,7 @@ func (s *Service) update(ctx context.Context, call Call, id, action string, cond
 		if m == nil {
 			m = &mutation{}
 		}
-		txn := storage.Txn{Conds: []storage.Cond{{Key: l.key, Revision: l.rev}}}
+		txn := storage.Txn{Conds: append([]storage.Cond{{Key: l.key, Revision: l.rev}}, m.conds...)}
 		sealed, err := s.sealRecord(l.key, rec)
 		if err != nil {
 			return nil, err

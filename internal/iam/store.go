@@ -31,6 +31,9 @@ type Store struct {
 	locks [64]sync.Mutex
 	// policies caches parsed policy documents.
 	policies compiledCache
+	// identities caches the compiled policies of users and roles by
+	// record revision (guarded by mu).
+	identities map[string]cachedIdentityEntry
 }
 
 type cachedEntity struct {

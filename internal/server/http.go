@@ -140,7 +140,7 @@ func (s *Server) serveAPI(r *http.Request, ev *Event, resp *response) (any, *aws
 	if aerr != nil {
 		return nil, aerr
 	}
-	if aerr := checkScope(cred, prefix); aerr != nil {
+	if aerr := checkScope(cred, signingName(prefix)); aerr != nil {
 		return nil, aerr
 	}
 	ev.Service, ev.Operation = prefix, name
@@ -262,6 +262,17 @@ func (s *Server) principal(ctx context.Context, cred sigv4.Credential) (iam.Prin
 	}
 	s.log.Error("resolve principal", "request_id", request.From(ctx).ID, "access_key_id", cred.AccessKeyID, "err", err)
 	return p, &awsproto.Error{Type: "InternalServiceError", Message: "An error occurred on the server side.", Status: http.StatusInternalServerError}
+}
+
+// signingNames maps a JSON 1.1 target prefix to the SigV4 service name its
+// requests are signed for, where the two differ.
+var signingNames = map[string]string{"AmazonSSM": "ssm"}
+
+func signingName(prefix string) string {
+	if name, ok := signingNames[prefix]; ok {
+		return name
+	}
+	return prefix
 }
 
 func checkScope(cred sigv4.Credential, service string) *awsproto.Error {

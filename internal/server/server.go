@@ -17,9 +17,11 @@ import (
 	"github.com/coffer-dev/coffer/internal/iam"
 	"github.com/coffer-dev/coffer/internal/iamapi"
 	"github.com/coffer-dev/coffer/internal/keys"
+	"github.com/coffer-dev/coffer/internal/params"
 	"github.com/coffer-dev/coffer/internal/secrets"
 	"github.com/coffer-dev/coffer/internal/secretsmanager"
 	"github.com/coffer-dev/coffer/internal/sigv4"
+	"github.com/coffer-dev/coffer/internal/ssm"
 	"github.com/coffer-dev/coffer/internal/storage"
 	"github.com/coffer-dev/coffer/internal/storage/bolt"
 	"github.com/coffer-dev/coffer/internal/sts"
@@ -104,7 +106,14 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	s.verifier = sigv4.New(sigv4.Config{Keys: secretKeys{s.iam}, AcceptUnknownKeys: cfg.Dev})
-	s.muxes = map[string]*awsproto.Mux{"secretsmanager": secretsmanager.NewMux(s.secrets, s.log)}
+	ssmParams, err := params.New(params.Config{Backend: s.backend, Keys: kr, Account: s.account, Authorizer: s.iam, Secrets: s.secrets, Logger: s.log})
+	if err != nil {
+		return nil, err
+	}
+	s.muxes = map[string]*awsproto.Mux{
+		"secretsmanager": secretsmanager.NewMux(s.secrets, s.log),
+		"AmazonSSM":      ssm.NewMux(ssmParams, s.log),
+	}
 	s.queryMuxes = map[string]*awsproto.QueryMux{
 		"iam": iamapi.NewMux(s.iam, s.log),
 		"sts": sts.NewMux(sts.Config{Store: s.iam, Providers: cfg.OIDCProviders, Logger: s.log}),

@@ -7,10 +7,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,9 +58,29 @@ func grepDataDir(t *testing.T, dir, needle string) {
 	}
 }
 
-func TestValuesAndNamesAreNotInTheDataFiles(t *testing.T) {
+// syncBuffer is a bytes.Buffer safe for the server's concurrent logging.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestValuesAndNamesAreNotInTheDataFilesOrLogs(t *testing.T) {
 	t.Parallel()
-	srv, c := newClient(t)
+	var logs syncBuffer
+	srv := coffertest.NewServer(t, coffertest.Options{Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	c := ssm.NewFromConfig(srv.Config("us-east-1"), func(o *ssm.Options) { o.RetryMaxAttempts = 1 })
 	secure, plain, name := canary(t), canary(t), canary(t)
 	put(t, c, &ssm.PutParameterInput{Name: aws.String("/s"), Value: aws.String(secure), Type: types.ParameterTypeSecureString})
 	put(t, c, &ssm.PutParameterInput{Name: aws.String("/p"), Value: aws.String(plain), Type: types.ParameterTypeString})
@@ -68,9 +90,18 @@ func TestValuesAndNamesAreNotInTheDataFiles(t *testing.T) {
 	if v := aws.ToString(get(t, c, "/s", true).Value); v != secure+"-2" {
 		t.Fatalf("GetParameter(/s) = %q", v)
 	}
+	// A refused put logs nothing of its value either.
+	_, err := c.PutParameter(context.Background(), &ssm.PutParameterInput{Name: aws.String("/s"), Value: aws.String(secure), Type: types.ParameterTypeSecureString})
+	wantCode(t, err, "ParameterAlreadyExists")
 	srv.Stop(t) // flush and close the database before reading it
 	for _, needle := range []string{secure, plain, name} {
 		grepDataDir(t, srv.DataDir, needle)
+		if strings.Contains(logs.String(), needle) {
+			t.Errorf("server log contains a value or name")
+		}
+	}
+	if logs.String() == "" {
+		t.Fatal("the server logged nothing at debug level")
 	}
 }
 

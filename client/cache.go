@@ -181,9 +181,22 @@ func (c *Cache) Close() error {
 func (c *Cache) Invalidate(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.dropLocked(func(k key) bool { return k.id == id })
+}
+
+// dropLocked drops the entries whose keys match, and disowns the fetches in
+// flight for them: their callers still get what they fetch, but it is not
+// cached, since it may predate the change that made the caller drop it.
+func (c *Cache) dropLocked(match func(key) bool) {
 	for k := range c.entries {
-		if k.id == id {
+		if match(k) {
 			delete(c.entries, k)
+		}
+	}
+	for k, f := range c.flights {
+		if match(k) {
+			f.disowned = true
+			delete(c.flights, k)
 		}
 	}
 }
@@ -236,6 +249,7 @@ type flight struct {
 	k          key
 	seq        uint64
 	background bool               // refresh-ahead: not ended by waiters leaving
+	disowned   bool               // guarded by Cache.mu: do not cache the result
 	waiters    int                // guarded by Cache.mu
 	cancel     context.CancelFunc // ends the fetch
 }
@@ -274,6 +288,9 @@ func (c *Cache) load(ctx context.Context, k key, e *entry, now time.Time, force 
 		if now.Before(retryAt) {
 			return old, nil
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	it, err := c.wait(ctx, c.start(ctx, k, old, force, false))
 	if err != nil && staleOK && !force && ctx.Err() == nil && !isClientFault(err) {
@@ -360,6 +377,7 @@ func (c *Cache) run(ctx context.Context, k key, old *item, force bool, f *flight
 		delete(c.flights, k)
 	}
 	switch {
+	case f.disowned:
 	case err == nil:
 		it.seq = f.seq
 		it.expires = now.Add(c.opts.TTL)

@@ -223,6 +223,28 @@ func TestRefreshNowAndInvalidate(t *testing.T) {
 	wantCalls(t, f.api, 3, 0)
 }
 
+func TestInvalidateDuringFetch(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.create(t, "db", "old")
+	c := f.cache(t)
+
+	block, entered := make(chan struct{}), make(chan struct{}, 1)
+	f.api.set(func(a *counting) { a.block, a.entered = block, entered })
+	got := make(chan string, 1)
+	go func() { s, _ := c.GetSecretString(t.Context(), "db"); got <- s }()
+	<-entered
+	c.Invalidate("db") // the fetch in flight may have read the old value
+	f.api.set(func(a *counting) { a.block, a.entered = nil, nil })
+	close(block)
+	if s := <-got; s != "old" {
+		t.Fatalf("caller of the disowned fetch got %q, want old", s)
+	}
+	f.put(t, "db", "new")
+	wantString(t, c, "db", "new") // the disowned result was not cached
+	wantCalls(t, f.api, 2, 0)
+}
+
 func TestRefreshAhead(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

@@ -76,11 +76,7 @@ func (c *Cache) GetSecretVersion(ctx context.Context, id string, v Version) (Val
 func (c *Cache) RefreshNow(ctx context.Context, id string) error {
 	k := key{kind: kindSecret, id: id}
 	c.mu.Lock()
-	for ek := range c.entries {
-		if ek.kind == kindSecret && ek.id == id && ek != k {
-			delete(c.entries, ek)
-		}
-	}
+	c.dropLocked(func(ek key) bool { return ek.kind == kindSecret && ek.id == id && ek != k })
 	e := c.entries[k]
 	c.mu.Unlock()
 	_, err := c.load(ctx, k, e, c.now(), true)

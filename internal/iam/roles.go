@@ -2,7 +2,6 @@ package iam
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -15,11 +14,13 @@ func (s *Store) checkPolicy(name, doc string) error {
 	if err := validName("policy", name, 128); err != nil {
 		return err
 	}
-	if len(doc) > 10240 {
-		return &LimitExceededError{Reason: "Maximum policy size of 10240 bytes exceeded for user"}
+	if PolicySize(doc, IdentityPolicyKind) > PolicySizeLimit(IdentityPolicyKind) {
+		return &LimitExceededError{Reason: "Maximum policy size of 10240 bytes exceeded."}
 	}
-	if !json.Valid([]byte(doc)) {
-		return &MalformedPolicyError{Reason: "Syntax errors in policy."}
+	// Store only what the engine can evaluate: a document it refuses
+	// would fail every later request of the principal.
+	if _, err := s.policies.get(doc, IdentityPolicyKind); err != nil {
+		return &MalformedPolicyError{Reason: err.Error()}
 	}
 	return nil
 }
@@ -74,8 +75,8 @@ func (s *Store) checkTrustPolicy(doc string) error {
 	if doc == "" {
 		return &InvalidInputError{Reason: "1 validation error detected: Value null at 'assumeRolePolicyDocument' failed to satisfy constraint: Member must not be null"}
 	}
-	if !json.Valid([]byte(doc)) {
-		return &MalformedPolicyError{Reason: "Syntax errors in policy."}
+	if _, err := s.policies.get(doc, TrustPolicyKind); err != nil {
+		return &MalformedPolicyError{Reason: err.Error()}
 	}
 	return nil
 }

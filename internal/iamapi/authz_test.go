@@ -73,3 +73,23 @@ func TestIAMActionsNeedIAMPermissions(t *testing.T) {
 		t.Fatalf("users after refused CreateUser = %d, want 2", len(users.Users))
 	}
 }
+
+func TestPoliciesTheEngineRefusesAreNeverStored(t *testing.T) {
+	srv := coffertest.NewServer(t, coffertest.Options{})
+	ctx := context.Background()
+	admin := iam.NewFromConfig(srv.Config("us-east-1"))
+	bad := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEqualz":{"aws:username":"x"}}}]}`
+	_, err := admin.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("admin"), PolicyName: aws.String("typo"), PolicyDocument: aws.String(bad)})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "MalformedPolicyDocument" {
+		t.Fatalf("storing a policy with an unknown operator = %v, want MalformedPolicyDocument", err)
+	}
+	_, err = admin.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole"}]}`)})
+	if !errors.As(err, &ae) || ae.ErrorCode() != "MalformedPolicyDocument" {
+		t.Fatalf("a trust policy without Principal = %v, want MalformedPolicyDocument", err)
+	}
+	// The admin was not locked out by the refused document.
+	if _, err := admin.ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
+		t.Fatalf("admin after the refused policy: %v", err)
+	}
+}

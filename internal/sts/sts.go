@@ -174,11 +174,19 @@ func sessionParams(p url.Values, role *iam.Role, chained bool) (name string, d t
 	if err := validSessionName(name); err != nil {
 		return "", 0, nil, nil, err
 	}
+	if p.Get("PolicyArns.member.1.arn") != "" {
+		// Managed policies do not exist yet; ignoring them would hand out
+		// a broader session than the caller asked for.
+		return "", 0, nil, nil, &validationError{"PolicyArns is not supported: Coffer has no managed policies yet; pass the session policy in Policy instead."}
+	}
 	max := role.MaxSessionDuration
 	if chained {
 		max = 3600 // role chaining is limited to one hour, as in AWS
 	}
 	if d, err = duration(p, 3600, 900, max); err != nil {
+		if chained {
+			return "", 0, nil, nil, &validationError{"The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."}
+		}
 		return "", 0, nil, nil, err
 	}
 	if pol := p.Get("Policy"); pol != "" {
@@ -234,10 +242,16 @@ func (a *API) assumeRole(ctx context.Context, p url.Values) (any, error) {
 	}
 	keys["aws:SourceIp"] = []string{caller.SourceIP}
 	keys["aws:SecureTransport"] = []string{strconv.FormatBool(caller.SecureTransport)}
-	if d, err := a.store.AuthorizeAssume(ctx, caller.Principal, role, "sts:AssumeRole", keys); err != nil {
-		return nil, err
-	} else if d != iam.Allow {
-		return nil, a.denied(caller.Principal, "sts:AssumeRole", arn)
+	actions := []string{"sts:AssumeRole"}
+	if len(tags) > 0 {
+		actions = append(actions, "sts:TagSession") // session tags need their own grant, as in AWS
+	}
+	for _, action := range actions {
+		if d, err := a.store.AuthorizeAssume(ctx, caller.Principal, role, action, keys); err != nil {
+			return nil, err
+		} else if d != iam.Allow {
+			return nil, a.denied(caller.Principal, action, arn)
+		}
 	}
 	creds, err := a.store.CreateSession(ctx, iam.Session{
 		RoleName: role.Name, RoleARN: role.ARN, RoleID: role.ID, SessionName: name,
@@ -313,6 +327,9 @@ func (a *API) getSessionToken(ctx context.Context, p url.Values) (any, error) {
 	}
 	d, err := duration(p, 43200, 900, 129600)
 	if err != nil {
+		if _, ok := errors.AsType[*validationError](err); ok && !strings.Contains(err.Error(), "validation error") {
+			return nil, &validationError{"1 validation error detected: Value '" + p.Get("DurationSeconds") + "' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 129600"}
+		}
 		return nil, err
 	}
 	if caller.Name == iam.AdminUser && caller.Admin {

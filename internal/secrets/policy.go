@@ -57,7 +57,7 @@ func (s *Service) PutResourcePolicy(ctx context.Context, call Call, id, doc stri
 // GetResourcePolicy implements GetResourcePolicy; the policy is "" when the
 // secret has none.
 func (s *Service) GetResourcePolicy(ctx context.Context, call Call, id string) (arn, name, policy string, err error) {
-	l, err := s.resolve(ctx, call.Region, id)
+	l, err := s.resolveFor(ctx, call, id, "secretsmanager:GetResourcePolicy")
 	if err != nil {
 		return "", "", "", err
 	}
@@ -108,7 +108,7 @@ func (s *Service) ValidateResourcePolicy(ctx context.Context, call Call, id, doc
 	}
 	var rec *secretRecord
 	if id != "" {
-		l, err := s.resolve(ctx, call.Region, id)
+		l, err := s.resolveFor(ctx, call, id, "secretsmanager:ValidateResourcePolicy")
 		if err != nil {
 			return false, nil, err
 		}

@@ -19,7 +19,7 @@ type Selector struct {
 
 // GetValue implements GetSecretValue.
 func (s *Service) GetValue(ctx context.Context, call Call, id string, sel Selector) (*SecretValue, error) {
-	l, err := s.resolve(ctx, call.Region, id)
+	l, err := s.resolveFor(ctx, call, id, "secretsmanager:GetSecretValue")
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func (s *Service) touch(ctx context.Context, l *loaded, versionID string) {
 // Describe implements DescribeSecret. Secrets scheduled for deletion are
 // described too (with their DeletedDate).
 func (s *Service) Describe(ctx context.Context, call Call, id string) (*Secret, error) {
-	l, err := s.resolve(ctx, call.Region, id)
+	l, err := s.resolveFor(ctx, call, id, "secretsmanager:DescribeSecret")
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (s *Service) ListVersionIDs(ctx context.Context, call Call, in ListVersions
 	if in.MaxResults < 0 || in.MaxResults > 100 {
 		return nil, nil, "", &ValidationError{Field: "maxResults", Constraint: "Member must have value between 1 and 100"}
 	}
-	l, err := s.resolve(ctx, call.Region, in.SecretID)
+	l, err := s.resolveFor(ctx, call, in.SecretID, "secretsmanager:ListSecretVersionIds")
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -213,6 +213,12 @@ func (s *Service) BatchGetValues(ctx context.Context, call Call, in BatchGetInpu
 	}
 	if err := s.authorize(ctx, call, "secretsmanager:BatchGetSecretValue", nil, nil); err != nil {
 		return nil, nil, "", err
+	}
+	if len(in.Filters) > 0 {
+		// Filters list secrets, which needs its own grant, as in AWS.
+		if err := s.authorize(ctx, call, "secretsmanager:ListSecrets", nil, nil); err != nil {
+			return nil, nil, "", err
+		}
 	}
 	var (
 		out  []*SecretValue

@@ -211,7 +211,7 @@ func (s *Service) RemoveRegions(ctx context.Context, call Call, id string, regio
 // removes it from its primary.
 func (s *Service) StopReplication(ctx context.Context, call Call, id string) (string, error) {
 	for range maxAttempts {
-		l, err := s.resolve(ctx, call.Region, id)
+		l, err := s.resolveFor(ctx, call, id, "secretsmanager:StopReplicationToReplica")
 		if err != nil {
 			return "", err
 		}

@@ -112,6 +112,27 @@ func (s *Service) resolveAny(ctx context.Context, region, id string) (*loaded, e
 	return s.load(ctx, s.secretKey(region, rest))
 }
 
+// resolveFor is resolve for an operation: a caller that could not perform
+// action on the secret even if it existed learns nothing of whether it
+// does - it gets AccessDenied, not ResourceNotFound. The check uses the ARN
+// the id names (or, for a name, the ARN without its random suffix).
+func (s *Service) resolveFor(ctx context.Context, call Call, id, action string) (*loaded, error) {
+	l, err := s.resolve(ctx, call.Region, id)
+	if !errors.Is(err, ErrNotFound) {
+		return l, err
+	}
+	probe := &secretRecord{ARN: id, Name: id}
+	if rest, ok := s.parseARN(call.Region, id); ok {
+		probe.Name = rest
+	} else if !strings.HasPrefix(id, "arn:") {
+		probe.ARN = "arn:aws:secretsmanager:" + call.Region + ":" + s.account + ":secret:" + id
+	}
+	if aerr := s.authorize(ctx, call, action, probe, nil); aerr != nil {
+		return nil, aerr
+	}
+	return nil, err
+}
+
 // parseARN returns the resource name part of a secret ARN in this region
 // and account.
 func (s *Service) parseARN(region, arn string) (string, bool) {
@@ -224,7 +245,7 @@ type mutation struct {
 // the record, and commits the record with fn's extra ops in one Txn
 // conditioned on the revision read. It retries when another writer won.
 func (s *Service) update(ctx context.Context, call Call, id, action string, cond map[string][]string, fn func(l *loaded, rec *secretRecord) (*mutation, error)) (*secretRecord, error) {
-	l, err := s.resolve(ctx, call.Region, id)
+	l, err := s.resolveFor(ctx, call, id, action)
 	if err != nil {
 		return nil, err
 	}

@@ -87,6 +87,14 @@ func TestFunctionRoleReadsExactlyItsOwnSecret(t *testing.T) {
 			_, err := fn.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: aws.String(mine)})
 			return err
 		},
+		"a secret that does not exist (no probing of names)": func() error {
+			_, err := fn.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("fn/nonexistent")})
+			return err
+		},
+		"BatchGetSecretValue by filter without ListSecrets": func() error {
+			_, err := fn.BatchGetSecretValue(ctx, &sm.BatchGetSecretValueInput{Filters: []smtypes.Filter{{Key: smtypes.FilterNameStringTypeName, Values: []string{"fn"}}}})
+			return err
+		},
 	} {
 		if err := call(); err == nil || code(t, err) != "AccessDeniedException" {
 			t.Errorf("%s = %v, want AccessDeniedException", name, err)

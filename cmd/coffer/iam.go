@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // The everyday identity tasks, through Coffer's IAM API with the AWS SDK's
@@ -180,12 +181,12 @@ func runRole(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	client := iam.NewFromConfig(cfg)
-	me, err := client.GetUser(ctx, &iam.GetUserInput{})
+	me, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return fmt.Errorf("who am I: %w", err)
 	}
-	account := strings.Split(aws.ToString(me.User.Arn), ":")[4]
-	trust, err := trustPolicy(account, aws.ToString(me.User.Arn), trustUsers, trustAccount, oidcIssuer, oidcSub, oidcAud)
+	account := aws.ToString(me.Account)
+	trust, err := trustPolicy(account, aws.ToString(me.Arn), trustUsers, trustAccount, oidcIssuer, oidcSub, oidcAud)
 	if err != nil {
 		return err
 	}

@@ -68,6 +68,13 @@ func NewMux(store *iam.Store, log *slog.Logger) *awsproto.QueryMux {
 	handle(m, a, "DeleteRolePolicy", a.deleteRolePolicy)
 	handle(m, a, "ListRolePolicies", a.listRolePolicies)
 
+	// Empty by construction (no managed policies, groups or instance
+	// profiles yet); see empty.go.
+	handle(m, a, "ListAttachedUserPolicies", a.listAttachedUserPolicies)
+	handle(m, a, "ListGroupsForUser", a.listGroupsForUser)
+	handle(m, a, "ListAttachedRolePolicies", a.listAttachedRolePolicies)
+	handle(m, a, "ListInstanceProfilesForRole", a.listInstanceProfilesForRole)
+
 	handle(m, a, "SimulatePrincipalPolicy", a.simulatePrincipalPolicy)
 	handle(m, a, "SimulateCustomPolicy", a.simulateCustomPolicy)
 	return m

@@ -17,6 +17,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
+	if e, ok := errors.AsType[*exitStatus](err); ok {
+		os.Exit(e.ExitCode()) // coffer run: the command's status; messages are printed
+	}
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(2)
 	}
@@ -33,6 +36,7 @@ Usage:
   coffer dev [flags]      run an ephemeral loopback server for tests and laptops (NOT for production)
   coffer user create      create a user with an access key (and a policy to read given secrets)
   coffer role create      create a role for a function (and a policy to read given secrets)
+  coffer run -- CMD       run CMD with the secret references in its environment resolved
   coffer version          print the version
 
 Run "coffer <command> -h" for a command's flags.
@@ -53,6 +57,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runUser(ctx, args[1:], stdout, stderr)
 	case "role":
 		return runRole(ctx, args[1:], stdout, stderr)
+	case "run":
+		return runRun(ctx, args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":

@@ -84,6 +84,12 @@ type Options struct {
 
 	// Clock returns the current time, for tests. Default time.Now.
 	Clock func() time.Time
+
+	// FollowChanges follows the Coffer server's change feed (a long poll
+	// that needs secretsmanager:ListSecrets) and drops a cached secret as
+	// soon as it is written, so a rotated secret is fetched anew within a
+	// second instead of when its TTL ends. Coffer only; default false.
+	FollowChanges bool
 }
 
 // Errors returned by the Cache, besides the SDK's own (wrapped with %w, so
@@ -155,13 +161,25 @@ func New(cfg aws.Config, optFns ...func(*Options)) (*Cache, error) {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
+	var w *Watcher
+	if o.FollowChanges {
+		var err error
+		if w, err = NewWatcher(cfg); err != nil {
+			return nil, fmt.Errorf("client: FollowChanges: %w", err)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Cache{
+	c := &Cache{
 		opts: o, now: o.Clock, secrets: o.Secrets, parameters: o.Parameters,
 		ctx: ctx, cancel: cancel,
 		entries: make(map[key]*entry),
 		flights: make(map[key]*flight),
-	}, nil
+	}
+	if w != nil {
+		c.wg.Add(1)
+		go c.follow(w)
+	}
+	return c, nil
 }
 
 // Close cancels fetches in flight and waits for them to end. Afterwards

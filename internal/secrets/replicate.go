@@ -250,6 +250,7 @@ func (s *Service) StopReplication(ctx context.Context, call Call, id string) (st
 		if err != nil {
 			return "", err
 		}
+		s.changes.add(call.Region, rec.ARN, rec.Name)
 		return rec.ARN, nil
 	}
 	return "", errors.New("secret changed concurrently too many times")

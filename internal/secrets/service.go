@@ -37,6 +37,7 @@ type Service struct {
 	log     *slog.Logger
 	cache   recordCache
 	locks   keyLocks
+	changes changeLog
 }
 
 // New returns a Service, or an error naming the missing field.
@@ -288,9 +289,21 @@ func (s *Service) update(ctx context.Context, call Call, id, action string, cond
 		if err != nil {
 			return nil, fmt.Errorf("commit secret: %w", err)
 		}
+		s.changed(call.Region, rec)
 		return rec, nil
 	}
 	return nil, errors.New("secret changed concurrently too many times")
+}
+
+// changed records a committed write of rec (and of its replicas) for
+// watchers.
+func (s *Service) changed(region string, rec *secretRecord) {
+	s.changes.add(region, rec.ARN, rec.Name)
+	for _, r := range rec.Replicas {
+		if r.Status == ReplicaInSync {
+			s.changes.add(r.Region, replicaARN(rec.ARN, r.Region), rec.Name)
+		}
+	}
 }
 
 // recordCache keeps decoded secret records by storage key and revision, so

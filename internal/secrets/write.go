@@ -175,6 +175,7 @@ func (s *Service) createNew(ctx context.Context, call Call, key string, in Creat
 		}
 		return nil, fmt.Errorf("commit new secret: %w", err)
 	}
+	s.changed(call.Region, rec)
 	return resultOf(rec, versionID), nil
 }
 

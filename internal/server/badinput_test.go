@@ -166,3 +166,50 @@ func TestRestartSurvivesDeletedBootstrapKey(t *testing.T) {
 		t.Fatalf("the remaining admin key no longer works: %v", err)
 	}
 }
+
+func TestShutdownEndsWatches(t *testing.T) {
+	srv := coffertest.NewServer(t, coffertest.Options{})
+	// A watch long-polls for 25 s; shutting down must not wait for it.
+	if _, err := srv.Client.CreateSecret(context.Background(), &sm.CreateSecretInput{Name: aws.String("w"), SecretString: aws.String("v")}); err != nil {
+		t.Fatal(err)
+	}
+	get, err := http.NewRequest(http.MethodGet, srv.URL+"/coffer/v1/watch?since=1&wait=25s", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(nil)
+	if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey},
+		get, hex.EncodeToString(sum[:]), "secretsmanager", srv.Region, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		status int
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(get)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		resp.Body.Close()
+		done <- result{status: resp.StatusCode}
+	}()
+	// Wait (polling, with a deadline) until the watch is parked.
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.OpenWatches() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the watch never reached the server")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	srv.Stop(t)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("shutdown took %v with a watch open", d)
+	}
+	if r := <-done; r.err != nil || r.status != http.StatusOK {
+		t.Fatalf("the open watch ended with %d, %v; want an empty 200", r.status, r.err)
+	}
+}

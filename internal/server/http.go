@@ -60,6 +60,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok\n")
 		return
 	}
+	if r.Method == http.MethodGet && r.URL.Path == WatchPath {
+		s.serveWatch(w, r, ev) // carries names, never values; auditing it comes with the audit log
+		return
+	}
 	out, aerr := s.serveAPI(r, ev, resp)
 	ev.Duration = time.Since(start)
 	if aerr != nil {

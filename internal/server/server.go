@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coffer-dev/coffer/internal/awsproto"
@@ -54,7 +55,16 @@ type Server struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// stopping is cancelled when shutdown begins, ending long polls
+	// (watches) so that draining does not wait for them.
+	stopping     context.Context
+	stopWatchers context.CancelFunc
+	watches      atomic.Int64 // long polls open now
 }
+
+// OpenWatches is the number of change-feed long polls open now.
+func (s *Server) OpenWatches() int64 { return s.watches.Load() }
 
 // New opens (or initialises) the data dir, opens the stores and binds the
 // listener, so Addr is known before Run. On error nothing is left open.
@@ -64,6 +74,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
+	s.stopping, s.stopWatchers = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -226,6 +237,7 @@ func (s *Server) Run(ctx context.Context) error {
 	case err = <-serveErr:
 	}
 	stopLoops()
+	s.stopWatchers()
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 	defer cancel()
 	if serr := s.http.Shutdown(shutdownCtx); serr != nil && err == nil {

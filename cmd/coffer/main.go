@@ -37,6 +37,7 @@ Usage:
   coffer user create      create a user with an access key (and a policy to read given secrets)
   coffer role create      create a role for a function (and a policy to read given secrets)
   coffer run -- CMD       run CMD with the secret references in its environment resolved
+  coffer agent [flags]    serve cached secrets to local processes (Lambda extension and AWS agent compatible)
   coffer version          print the version
 
 Run "coffer <command> -h" for a command's flags.
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runRole(ctx, args[1:], stdout, stderr)
 	case "run":
 		return runRun(ctx, args[1:], stdin, stdout, stderr)
+	case "agent":
+		return runAgent(ctx, args[1:], processAgentEnv(), stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":

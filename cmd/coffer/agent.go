@@ -12,9 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/coffer-dev/coffer/client"
 	"github.com/coffer-dev/coffer/internal/agent"
 )
 
@@ -130,8 +132,13 @@ func runAgent(ctx context.Context, args []string, env agentEnv, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	// TODO(#5): pass a Watcher of coffer server's watch endpoint here.
-	ag, err := agent.New(awsCfg, cfg, agent.Options{Logger: log})
+	opts := agent.Options{Logger: log}
+	if w, err := client.NewWatcher(awsCfg); err == nil {
+		opts.Watcher = feedWatcher{w: w, log: log}
+	} else {
+		log.Warn("not following the server's change feed: cached values refresh only when their TTL ends", "err", err)
+	}
+	ag, err := agent.New(awsCfg, cfg, opts)
 	if err != nil {
 		return err
 	}
@@ -179,4 +186,46 @@ func runAgent(ctx context.Context, args []string, env agentEnv, stderr io.Writer
 		return errors.Join(err, <-served)
 	}
 	return <-served
+}
+
+// feedWatcher follows coffer server's change feed (GET /coffer/v1/watch) so
+// the agent drops a rotated secret at once: it is served anew within a
+// second of the rotation, whatever the TTL. Against a server without the
+// feed (AWS itself), or without secretsmanager:ListSecrets, it backs off
+// and the TTL decides, as with the AWS extension.
+type feedWatcher struct {
+	w   *client.Watcher
+	log *slog.Logger
+}
+
+func (f feedWatcher) Watch(ctx context.Context, changed func(id string)) error {
+	backoff := time.Second
+	warned := false
+	for {
+		cs, _, err := f.w.Next(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			if !warned {
+				f.log.Warn("cannot follow the server's change feed; values refresh when their TTL ends", "err", err)
+				warned = true
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, time.Minute)
+			continue
+		}
+		backoff, warned = time.Second, false
+		for _, c := range cs {
+			changed(c.Name)
+			changed(c.ARN)
+			if n := len(c.ARN) - 7; n > 0 && c.ARN[n] == '-' {
+				changed(c.ARN[:n]) // the partial ARN a function may ask by
+			}
+		}
+	}
 }

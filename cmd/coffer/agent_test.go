@@ -252,3 +252,42 @@ func TestAgentCommandLambdaExtension(t *testing.T) {
 		t.Errorf("Lambda-Extension-Name = %q, want coffer-agent", registered)
 	}
 }
+
+// The freshness promise: with a TTL of 300 s, the agent serves a
+// rotated secret's new value within a second, because it follows the
+// server's change feed.
+func TestAgentServesARotatedValueWithinASecond(t *testing.T) {
+	srv := coffertest.NewServer(t, coffertest.Options{})
+	createSecret(t, srv, "rot/db", "v1")
+	addr, _ := startAgent(t, srv, map[string]string{"AWS_SESSION_TOKEN": "tok", "SECRETS_MANAGER_TTL": "300"}, "--port", "0")
+	tok := http.Header{"X-Aws-Parameters-Secrets-Token": {"tok"}}
+	read := func() string {
+		t.Helper()
+		status, body := agentGet(t, addr, "/secretsmanager/get?secretId=rot/db", tok)
+		var out struct{ SecretString string }
+		if status != 200 || json.Unmarshal([]byte(body), &out) != nil {
+			t.Fatalf("GET = %d %s", status, body)
+		}
+		return out.SecretString
+	}
+	if v := read(); v != "v1" {
+		t.Fatalf("first read = %q", v)
+	}
+	// The agent has synced with the feed once its long poll is parked.
+	for deadline := time.Now().Add(10 * time.Second); srv.OpenWatches() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the agent never followed the change feed")
+		}
+	}
+	rotated := time.Now()
+	if _, err := srv.Client.PutSecretValue(context.Background(), &sm.PutSecretValueInput{SecretId: aws.String("rot/db"), SecretString: aws.String("v2")}); err != nil {
+		t.Fatal(err)
+	}
+	for read() != "v2" {
+		if time.Since(rotated) > time.Second {
+			t.Fatal("the agent still serves the old value a second after the rotation (TTL 300 s)")
+		}
+		time.Sleep(10 * time.Millisecond) // polling with a deadline
+	}
+	t.Logf("new value served %v after the rotation", time.Since(rotated).Round(time.Millisecond))
+}

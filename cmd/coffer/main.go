@@ -34,6 +34,7 @@ const usage = `Coffer: a self-hosted secrets manager that speaks the AWS Secrets
 Usage:
   coffer server [flags]   run the server (persistent, in ./coffer-data by default)
   coffer dev [flags]      run an ephemeral loopback server for tests and laptops (NOT for production)
+  coffer secret get|put|list   read, write and list secrets from scripts (values via stdin, never argv)
   coffer user create      create a user with an access key (and a policy to read given secrets)
   coffer role create      create a role for a function (and a policy to read given secrets)
   coffer run -- CMD       run CMD with the secret references in its environment resolved
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runServer(ctx, args[1:], stdout, stderr)
 	case "dev":
 		return runDev(ctx, args[1:], stdout, stderr)
+	case "secret":
+		return runSecret(ctx, args[1:], stdin, stdout, stderr)
 	case "user":
 		return runUser(ctx, args[1:], stdout, stderr)
 	case "role":

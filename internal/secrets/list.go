@@ -95,7 +95,7 @@ func (s *Service) list(ctx context.Context, region string, in ListInput) ([]*sec
 	now := s.now()
 	var recs []*secretRecord
 	for _, kv := range kvs {
-		rec, ok := s.cache.get(kv.Key, kv.Revision)
+		rec, ok := s.cache.get(kv.Key, kv.Revision, kv.Value)
 		if !ok {
 			if rec, err = s.decodeKV(kv.Key, kv.Value); err != nil {
 				return nil, "", err

@@ -53,7 +53,7 @@ func (s *Service) getValue(ctx context.Context, region string, l *loaded, sel Se
 		return nil, err
 	}
 	s.touch(ctx, l, v.ID)
-	return &SecretValue{ARN: rec.ARN, Name: rec.Name, Version: v.toVersion(), Value: val}, nil
+	return &SecretValue{ARN: rec.ARN, Name: rec.Name, Version: v.toVersion(rec.KMSKeyARN), Value: val}, nil
 }
 
 // pick selects the version sel names.
@@ -88,13 +88,13 @@ func (r *secretRecord) pick(sel Selector) (*versionRecord, error) {
 func (s *Service) touch(ctx context.Context, l *loaded, versionID string) {
 	today := s.now().UTC().Truncate(24 * time.Hour)
 	v := l.rec.version(versionID)
-	if l.rec.LastAccessed.Equal(today) && v != nil && v.LastAccessed.Equal(today) {
+	if l.rec.LastAccessed.Equal(today) && v != nil && v.LastAccessed == toStamp(today) {
 		return
 	}
 	rec := l.rec.clone()
 	rec.LastAccessed = today
 	if v := rec.version(versionID); v != nil {
-		v.LastAccessed = today
+		v.LastAccessed = toStamp(today)
 	}
 	sealed, err := s.sealRecord(l.key, rec)
 	if err != nil {
@@ -149,7 +149,7 @@ func (s *Service) ListVersionIDs(ctx context.Context, call Call, in ListVersions
 		if len(v.Stages) == 0 && !in.IncludeDeprecated {
 			continue
 		}
-		all = append(all, v.toVersion())
+		all = append(all, v.toVersion(l.rec.KMSKeyARN))
 	}
 	page, next, err := paginate(all, in.MaxResults, in.NextToken)
 	if err != nil {

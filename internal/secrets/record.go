@@ -36,12 +36,33 @@ type secretRecord struct {
 	ResourcePolicy string          `json:"rp,omitempty"`
 }
 
+// versionRecord is kept small: a secret record carries up to MaxVersions
+// of them and is re-encoded on every write, so times are integers and the
+// KMS key is stored only where it differs from the secret's.
 type versionRecord struct {
-	ID           string    `json:"id"`
-	Stages       []string  `json:"s,omitempty"`
-	Created      time.Time `json:"c"`
-	LastAccessed time.Time `json:"la,omitzero"`
-	KMSKeyARN    string    `json:"k"`
+	ID           string   `json:"id"`
+	Stages       []string `json:"s,omitempty"`
+	Created      stamp    `json:"c"`
+	LastAccessed stamp    `json:"la,omitempty"`
+	KMSKeyARN    string   `json:"k,omitempty"` // "" = the secret's KMSKeyARN
+}
+
+// stamp is a time as Unix nanoseconds (0 for the zero time): cheaper to
+// encode and decode than RFC 3339 text.
+type stamp int64
+
+func toStamp(t time.Time) stamp {
+	if t.IsZero() {
+		return 0
+	}
+	return stamp(t.UnixNano())
+}
+
+func (s stamp) time() time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(s)).UTC()
 }
 
 type replicaRecord struct {
@@ -140,18 +161,22 @@ func (r *secretRecord) toSecret() *Secret {
 		s.Replicas = append(s.Replicas, Replica(rep))
 	}
 	for _, v := range r.Versions {
-		s.Versions = append(s.Versions, v.toVersion())
+		s.Versions = append(s.Versions, v.toVersion(r.KMSKeyARN))
 	}
 	return s
 }
 
-func (v versionRecord) toVersion() Version {
+func (v versionRecord) toVersion(secretKey string) Version {
+	key := v.KMSKeyARN
+	if key == "" {
+		key = secretKey
+	}
 	return Version{
 		ID:           v.ID,
 		Stages:       append([]string(nil), v.Stages...),
-		Created:      v.Created,
-		LastAccessed: v.LastAccessed,
-		KMSKeyIDs:    []string{v.KMSKeyARN},
+		Created:      v.Created.time(),
+		LastAccessed: v.LastAccessed.time(),
+		KMSKeyIDs:    []string{key},
 	}
 }
 
@@ -199,7 +224,7 @@ func (s *Service) load(ctx context.Context, key string) (*loaded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read secret record: %w", err)
 	}
-	if rec, ok := s.cache.get(key, rev); ok {
+	if rec, ok := s.cache.get(key, rev, raw); ok {
 		return &loaded{key: key, rev: rev, rec: rec}, nil
 	}
 	rec, err := s.decodeKV(key, raw)

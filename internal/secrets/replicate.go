@@ -94,7 +94,7 @@ func (s *Service) syncReplicas(ctx context.Context, primary string, rec *secretR
 		r.KMSKeyID, r.KMSKeyARN = rep.KMSKeyID, kms.ARN
 		r.ResourcePolicy = ""
 		for i := range r.Versions {
-			r.Versions[i].KMSKeyARN = kms.ARN
+			r.Versions[i].KMSKeyARN = "" // the replica's own key
 		}
 		key := s.secretKey(rep.Region, rec.Name)
 		sealed, err := s.sealRecord(key, r)

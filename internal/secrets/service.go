@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -275,6 +276,7 @@ func (s *Service) update(ctx context.Context, call Call, id, action string, cond
 		}
 		txn.Ops = append(txn.Ops, storage.Op{Key: l.key, Value: sealed})
 		txn.Ops = append(txn.Ops, m.ops...)
+		committed := sealed
 		if !m.noReplicaSync && rec.hasReplicas() {
 			ops, err := s.syncReplicas(ctx, call.Region, rec, m)
 			if err != nil {
@@ -289,6 +291,7 @@ func (s *Service) update(ctx context.Context, call Call, id, action string, cond
 		if err != nil {
 			return nil, fmt.Errorf("commit secret: %w", err)
 		}
+		s.cache.seed(l.key, rec, committed)
 		s.changed(call.Region, rec)
 		return rec, nil
 	}
@@ -307,7 +310,10 @@ func (s *Service) changed(region string, rec *secretRecord) {
 }
 
 // recordCache keeps decoded secret records by storage key and revision, so
-// a read of an unchanged secret skips decryption and decoding. Entries are
+// a read of an unchanged secret skips decryption and decoding. A record
+// this process just wrote is seeded with its sealed bytes (its revision is
+// not known yet): the next read recognises it by those bytes - unique, as
+// every seal has a fresh nonce - instead of decoding it again. Entries are
 // shared and must never be mutated.
 type recordCache struct {
 	max int
@@ -316,8 +322,9 @@ type recordCache struct {
 }
 
 type cachedRecord struct {
-	rev storage.Revision
-	rec *secretRecord
+	rev    storage.Revision
+	rec    *secretRecord
+	sealed []byte // set by seed until the revision is learned
 }
 
 func (c *recordCache) init(max int) {
@@ -325,17 +332,32 @@ func (c *recordCache) init(max int) {
 	c.m = make(map[string]cachedRecord)
 }
 
-func (c *recordCache) get(key string, rev storage.Revision) (*secretRecord, bool) {
+func (c *recordCache) get(key string, rev storage.Revision, raw []byte) (*secretRecord, bool) {
 	c.mu.RLock()
 	e, ok := c.m[key]
 	c.mu.RUnlock()
-	if !ok || e.rev != rev {
+	switch {
+	case !ok:
 		return nil, false
+	case e.rev == rev && e.sealed == nil:
+		return e.rec, true
+	case e.sealed != nil && bytes.Equal(e.sealed, raw):
+		c.put(key, rev, e.rec) // learned its revision
+		return e.rec, true
 	}
-	return e.rec, true
+	return nil, false
 }
 
 func (c *recordCache) put(key string, rev storage.Revision, rec *secretRecord) {
+	c.store(key, cachedRecord{rev: rev, rec: rec})
+}
+
+// seed caches a record just committed as sealed.
+func (c *recordCache) seed(key string, rec *secretRecord, sealed []byte) {
+	c.store(key, cachedRecord{rec: rec, sealed: sealed})
+}
+
+func (c *recordCache) store(key string, e cachedRecord) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= c.max {
@@ -344,10 +366,7 @@ func (c *recordCache) put(key string, rev storage.Revision, rec *secretRecord) {
 			break
 		}
 	}
-	if e, ok := c.m[key]; ok && e.rev > rev {
-		return
-	}
-	c.m[key] = cachedRecord{rev: rev, rec: rec}
+	c.m[key] = e
 }
 
 // Authorize checks an action that has no secret as its resource (such as

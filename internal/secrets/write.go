@@ -141,7 +141,7 @@ func (s *Service) createNew(ctx context.Context, call Call, key string, in Creat
 		if versionID == "" {
 			versionID = newVersionID()
 		}
-		rec.Versions = []versionRecord{{ID: versionID, Stages: []string{StageCurrent}, Created: now, KMSKeyARN: kms.ARN}}
+		rec.Versions = []versionRecord{{ID: versionID, Stages: []string{StageCurrent}, Created: toStamp(now)}}
 		op, err := s.sealValue(ctx, call.Region, rec.Name, rec.ARN, kms, versionID, *in.Value)
 		if err != nil {
 			return nil, err
@@ -175,6 +175,7 @@ func (s *Service) createNew(ctx context.Context, call Call, key string, in Creat
 		}
 		return nil, fmt.Errorf("commit new secret: %w", err)
 	}
+	s.cache.seed(key, rec, sealed)
 	s.changed(call.Region, rec)
 	return resultOf(rec, versionID), nil
 }
@@ -264,6 +265,11 @@ func (s *Service) Update(ctx context.Context, call Call, in UpdateInput) (*Write
 			if err != nil {
 				return nil, err
 			}
+			for i := range rec.Versions { // they stay sealed under the old key
+				if rec.Versions[i].KMSKeyARN == "" {
+					rec.Versions[i].KMSKeyARN = rec.KMSKeyARN
+				}
+			}
 			rec.KMSKeyID, rec.KMSKeyARN = *in.KMSKeyID, kms.ARN
 		}
 		if in.Description != nil {
@@ -330,7 +336,11 @@ func (s *Service) addVersion(ctx context.Context, region string, rec *secretReco
 	if len(rec.Versions) == 0 && !slices.Contains(stages, StageCurrent) {
 		stages = append(slices.Clip(stages), StageCurrent)
 	}
-	rec.Versions = append(rec.Versions, versionRecord{ID: id, Created: now, KMSKeyARN: kms.ARN})
+	vr := versionRecord{ID: id, Created: toStamp(now)}
+	if kms.ARN != rec.KMSKeyARN {
+		vr.KMSKeyARN = kms.ARN
+	}
+	rec.Versions = append(rec.Versions, vr)
 	for _, st := range stages {
 		rec.moveStage(st, id)
 	}

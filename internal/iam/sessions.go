@@ -159,9 +159,7 @@ func (s *Store) PurgeExpiredSessions(ctx context.Context) (int, error) {
 		if err := s.backend.Txn(ctx, storage.Txn{Conds: []storage.Cond{{Key: kv.Key, Revision: kv.Revision}}, Ops: []storage.Op{{Key: kv.Key, Delete: true}}}); err == nil {
 			n++
 		}
-		s.mu.Lock()
-		delete(s.cache, kv.Key)
-		s.mu.Unlock()
+		s.forget(kv.Key)
 	}
 	return n, nil
 }

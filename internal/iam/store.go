@@ -37,9 +37,16 @@ type Store struct {
 }
 
 type cachedEntity struct {
-	rev storage.Revision
-	v   any
+	rev     storage.Revision
+	v       any
+	checked time.Time // when rev was last confirmed against storage
 }
+
+// freshFor is how long a cached record is trusted without asking storage
+// for its revision. Writes through this process invalidate at once; a
+// change made by another node sharing the store is seen within freshFor
+// (IAM itself is eventually consistent, over seconds).
+const freshFor = time.Second
 
 // StoreConfig wires a Store.
 type StoreConfig struct {
@@ -71,17 +78,33 @@ func (s *Store) roleKey(name string) string {
 func accessKeyKey(id string) string { return "iam/key/" + id }
 
 // get reads and decodes the record under key into a fresh *T, through the
-// revision cache. The returned value is shared: callers must not modify it.
+// revision cache (trusted for freshFor). The returned value is shared:
+// callers must not modify it.
 func get[T any](ctx context.Context, s *Store, key string) (*T, storage.Revision, error) {
+	return getAged[T](ctx, s, key, freshFor)
+}
+
+// getAged is get trusting a cached record confirmed within maxAge; 0 always
+// asks storage (read-modify-write needs the current revision).
+func getAged[T any](ctx context.Context, s *Store, key string, maxAge time.Duration) (*T, storage.Revision, error) {
+	now := time.Now()
+	s.mu.RLock()
+	c, ok := s.cache[key]
+	s.mu.RUnlock()
+	if ok && maxAge > 0 && now.Sub(c.checked) < maxAge {
+		if v, ok := c.v.(*T); ok {
+			return v, c.rev, nil
+		}
+	}
 	raw, rev, err := s.backend.Get(ctx, key)
 	if err != nil {
 		return nil, 0, err
 	}
-	s.mu.RLock()
-	c, ok := s.cache[key]
-	s.mu.RUnlock()
 	if ok && c.rev == rev {
 		if v, ok := c.v.(*T); ok {
+			s.mu.Lock()
+			s.cache[key] = cachedEntity{rev: rev, v: v, checked: now}
+			s.mu.Unlock()
 			return v, rev, nil
 		}
 	}
@@ -99,9 +122,18 @@ func get[T any](ctx context.Context, s *Store, key string) (*T, storage.Revision
 	if len(s.cache) > 16384 {
 		clear(s.cache)
 	}
-	s.cache[key] = cachedEntity{rev: rev, v: v}
+	s.cache[key] = cachedEntity{rev: rev, v: v, checked: now}
 	s.mu.Unlock()
 	return v, rev, nil
+}
+
+// forget drops cached records a write changed.
+func (s *Store) forget(keys ...string) {
+	s.mu.Lock()
+	for _, k := range keys {
+		delete(s.cache, k)
+	}
+	s.mu.Unlock()
 }
 
 // put returns the op that stores v under key.
@@ -134,7 +166,7 @@ func (s *Store) lock(key string) func() {
 func modify[T any](ctx context.Context, s *Store, key string, fn func(cur *T) (*T, []storage.Op, error)) error {
 	defer s.lock(key)()
 	for range 16 {
-		cur, rev, err := get[T](ctx, s, key)
+		cur, rev, err := getAged[T](ctx, s, key, 0)
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
@@ -160,6 +192,13 @@ func modify[T any](ctx context.Context, s *Store, key string, fn func(cur *T) (*
 		err = s.backend.Txn(ctx, txn)
 		if errors.Is(err, storage.ErrConflict) {
 			continue
+		}
+		if err == nil {
+			changed := make([]string, 0, len(txn.Ops))
+			for _, op := range txn.Ops {
+				changed = append(changed, op.Key)
+			}
+			s.forget(changed...)
 		}
 		return err
 	}

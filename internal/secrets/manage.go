@@ -126,6 +126,7 @@ func (s *Service) purge(ctx context.Context, region string, l *loaded) error {
 	if err := s.backend.Txn(ctx, txn); err != nil {
 		return fmt.Errorf("purge secret: %w", err)
 	}
+	s.sealed.forget(txn.Ops)
 	s.changes.add(region, l.rec.ARN, l.rec.Name)
 	s.log.Info("secret purged", "secret_arn", l.rec.ARN)
 	return nil

@@ -39,6 +39,7 @@ type Service struct {
 	cache   recordCache
 	locks   keyLocks
 	changes changeLog
+	sealed  sealedCache // sealed version values by storage key
 }
 
 // New returns a Service, or an error naming the missing field.
@@ -292,6 +293,7 @@ func (s *Service) update(ctx context.Context, call Call, id, action string, cond
 			return nil, fmt.Errorf("commit secret: %w", err)
 		}
 		s.cache.seed(l.key, rec, committed)
+		s.sealed.forget(txn.Ops)
 		s.changed(call.Region, rec)
 		return rec, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/coffer-dev/coffer/internal/keys"
 	"github.com/coffer-dev/coffer/internal/storage"
@@ -60,12 +61,18 @@ func (s *Service) sealValue(ctx context.Context, region, name, arn string, key k
 
 // openValue reads and decrypts the value of one version.
 func (s *Service) openValue(ctx context.Context, region string, rec *secretRecord, versionID string) (Value, error) {
-	raw, _, err := s.backend.Get(ctx, s.versionKey(region, rec.Name, versionID))
-	if errors.Is(err, storage.ErrNotFound) {
-		return Value{}, &VersionNotFoundError{VersionID: versionID}
-	}
-	if err != nil {
-		return Value{}, fmt.Errorf("read version: %w", err)
+	key := s.versionKey(region, rec.Name, versionID)
+	raw, ok := s.sealed.get(key)
+	if !ok {
+		var err error
+		raw, _, err = s.backend.Get(ctx, key)
+		if errors.Is(err, storage.ErrNotFound) {
+			return Value{}, &VersionNotFoundError{VersionID: versionID}
+		}
+		if err != nil {
+			return Value{}, fmt.Errorf("read version: %w", err)
+		}
+		s.sealed.put(key, raw)
 	}
 	plain, err := s.keys.Open(ctx, raw, valueAAD(rec.ARN, versionID))
 	if err != nil {
@@ -84,4 +91,42 @@ func (s *Service) resolveKey(ctx context.Context, region, ref string) (keys.KMSK
 		return keys.KMSKey{}, ErrKMSKeyNotFound
 	}
 	return k, err
+}
+
+// sealedCache keeps the sealed bytes of versions by storage key. A
+// version's value never changes once written, so an entry stays right
+// until the version is deleted (trimmed or purged), when forget drops it.
+// Only ciphertext is kept; every read still opens it under its AAD.
+type sealedCache struct {
+	mu sync.RWMutex
+	m  map[string][]byte
+}
+
+const sealedCacheMax = 8192
+
+func (c *sealedCache) get(key string) ([]byte, bool) {
+	c.mu.RLock()
+	b, ok := c.m[key]
+	c.mu.RUnlock()
+	return b, ok
+}
+
+func (c *sealedCache) put(key string, b []byte) {
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= sealedCacheMax {
+		c.m = make(map[string][]byte)
+	}
+	c.m[key] = b
+	c.mu.Unlock()
+}
+
+// forget drops the entries of the keys a commit deleted.
+func (c *sealedCache) forget(ops []storage.Op) {
+	c.mu.Lock()
+	for _, op := range ops {
+		if op.Delete {
+			delete(c.m, op.Key)
+		}
+	}
+	c.mu.Unlock()
 }

@@ -176,6 +176,7 @@ func (s *Service) createNew(ctx context.Context, call Call, key string, in Creat
 		return nil, fmt.Errorf("commit new secret: %w", err)
 	}
 	s.cache.seed(key, rec, sealed)
+	s.sealed.forget(txn.Ops)
 	s.changed(call.Region, rec)
 	return resultOf(rec, versionID), nil
 }

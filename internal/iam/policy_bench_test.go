@@ -10,7 +10,8 @@ import (
 // statements match the action and resource and so must be evaluated to
 // the end of their conditions, plus a resource policy; and a request with
 // the keys Coffer supplies.
-func ptBenchPolicies(t testing.TB) ([]NamedPolicy, *Policy, EvalContext) {
+// ptBenchStatements are the 20 statements of the benchmark identity policy.
+func ptBenchStatements(t testing.TB) []string {
 	t.Helper()
 	var stmts []string
 	for i := range 12 { // other services' and other secrets' grants
@@ -31,6 +32,12 @@ func ptBenchPolicies(t testing.TB) ([]NamedPolicy, *Policy, EvalContext) {
 	if len(stmts) != 20 {
 		t.Fatalf("the benchmark policy has %d statements, want 20", len(stmts))
 	}
+	return stmts
+}
+
+func ptBenchPolicies(t testing.TB) ([]NamedPolicy, *Policy, EvalContext) {
+	t.Helper()
+	stmts := ptBenchStatements(t)
 	identity := []NamedPolicy{{Name: "app", Policy: ptMustParse(t, ptDoc(stmts...), IdentityPolicyKind)}}
 	resource := ptMustParse(t, ptDoc(
 		ptDeny("secretsmanager:DeleteSecret", "*", `"Principal": "*"`),

@@ -182,15 +182,37 @@ func (v versionRecord) toVersion(secretKey string) Version {
 
 // Storage keys. Names never appear in them: blind() is a keyed HMAC.
 func (s *Service) secretKey(region, name string) string {
-	return secretsPrefix(region) + s.keys.Blind(region, name)
+	return secretsPrefix(region) + s.blind(region, name)
 }
+
+// blind is keys.Blind(region, name), remembered: every request for a
+// secret by name needs it, and an HMAC per request is measurable.
+func (s *Service) blind(region, name string) string {
+	k := blindKey{region, name}
+	s.blindMu.RLock()
+	b, ok := s.blinded[k]
+	s.blindMu.RUnlock()
+	if ok {
+		return b
+	}
+	b = s.keys.Blind(region, name)
+	s.blindMu.Lock()
+	if s.blinded == nil || len(s.blinded) >= 16384 {
+		s.blinded = make(map[blindKey]string)
+	}
+	s.blinded[k] = b
+	s.blindMu.Unlock()
+	return b
+}
+
+type blindKey struct{ region, name string }
 
 // secretsPrefix lists one region's secret records; "sms/" lists all.
 func secretsPrefix(region string) string { return "sms/" + region + "/" }
 
 // versionsPrefix lists the version values of one secret.
 func (s *Service) versionsPrefix(region, name string) string {
-	return "smv/" + region + "/" + s.keys.Blind(region, name) + "/"
+	return "smv/" + region + "/" + s.blind(region, name) + "/"
 }
 
 func (s *Service) versionKey(region, name, versionID string) string {

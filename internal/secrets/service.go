@@ -40,6 +40,9 @@ type Service struct {
 	locks   keyLocks
 	changes changeLog
 	sealed  sealedCache // sealed version values by storage key
+
+	blindMu sync.RWMutex
+	blinded map[blindKey]string // see blind
 }
 
 // New returns a Service, or an error naming the missing field.

@@ -95,12 +95,12 @@ func (s *Service) list(ctx context.Context, region string, in ListInput) ([]*sec
 	now := s.now()
 	var recs []*secretRecord
 	for _, kv := range kvs {
-		rec, ok := s.cache.get(kv.Key, kv.Revision, kv.Value)
+		rec, ok := s.cache.get(kv.Key, kv.Revision, kv.Value, 0)
 		if !ok {
 			if rec, err = s.decodeKV(kv.Key, kv.Value); err != nil {
 				return nil, "", err
 			}
-			s.cache.put(kv.Key, kv.Revision, rec)
+			s.cache.put(kv.Key, kv.Revision, rec, 0)
 		}
 		if rec.isDeleted() && (!in.IncludePlannedDeletion || !now.Before(rec.PurgeAt)) {
 			continue

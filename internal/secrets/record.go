@@ -239,6 +239,15 @@ type loaded struct {
 // when absent. The record returned may be shared with the cache: callers
 // that change it must clone first (mutable does).
 func (s *Service) load(ctx context.Context, key string) (*loaded, error) {
+	// With a watermark, a record read since the last commit is current
+	// without reading storage again.
+	var mark uint64
+	if wm, ok := s.backend.(storage.Watermarker); ok {
+		mark = wm.Watermark() + 1 // 0 means "no watermark"
+		if rec, rev, ok := s.cache.current(key, mark); ok {
+			return &loaded{key: key, rev: rev, rec: rec}, nil
+		}
+	}
 	raw, rev, err := s.backend.Get(ctx, key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, ErrNotFound
@@ -246,14 +255,14 @@ func (s *Service) load(ctx context.Context, key string) (*loaded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read secret record: %w", err)
 	}
-	if rec, ok := s.cache.get(key, rev, raw); ok {
+	if rec, ok := s.cache.get(key, rev, raw, mark); ok {
 		return &loaded{key: key, rev: rev, rec: rec}, nil
 	}
 	rec, err := s.decodeKV(key, raw)
 	if err != nil {
 		return nil, err
 	}
-	s.cache.put(key, rev, rec)
+	s.cache.put(key, rev, rec, mark)
 	return &loaded{key: key, rev: rev, rec: rec}, nil
 }
 

@@ -225,3 +225,23 @@ func TestValueRedactsItself(t *testing.T) {
 		}
 	}
 }
+
+func TestCachedRecordsNeverOutliveACommit(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.create(t, "watched", "v")
+	if _, err := e.svc.Describe(ctx, e.call, "watched"); err != nil { // now cached
+		t.Fatal(err)
+	}
+	kvs, err := e.backend.List(ctx, "sms/", "", 0)
+	if err != nil || len(kvs) != 1 {
+		t.Fatalf("records = %d, %v", len(kvs), err)
+	}
+	// A commit the service did not make: the record disappears.
+	if err := e.backend.Txn(ctx, storage.Txn{Ops: []storage.Op{{Key: kvs[0].Key, Delete: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Describe(ctx, e.call, "watched"); !errors.Is(err, secrets.ErrNotFound) {
+		t.Fatalf("Describe after the record was deleted underneath = %v, want ErrNotFound", err)
+	}
+}

@@ -327,9 +327,10 @@ type recordCache struct {
 }
 
 type cachedRecord struct {
-	rev    storage.Revision
-	rec    *secretRecord
-	sealed []byte // set by seed until the revision is learned
+	rev     storage.Revision
+	rec     *secretRecord
+	sealed  []byte // set by seed until the revision is learned
+	validAt uint64 // storage watermark+1 when rev was confirmed; 0 unknown
 }
 
 func (c *recordCache) init(max int) {
@@ -337,7 +338,19 @@ func (c *recordCache) init(max int) {
 	c.m = make(map[string]cachedRecord)
 }
 
-func (c *recordCache) get(key string, rev storage.Revision, raw []byte) (*secretRecord, bool) {
+// current returns the cached record if it was confirmed at watermark mark
+// (nothing committed since).
+func (c *recordCache) current(key string, mark uint64) (*secretRecord, storage.Revision, bool) {
+	c.mu.RLock()
+	e, ok := c.m[key]
+	c.mu.RUnlock()
+	if ok && e.sealed == nil && e.validAt != 0 && e.validAt == mark {
+		return e.rec, e.rev, true
+	}
+	return nil, 0, false
+}
+
+func (c *recordCache) get(key string, rev storage.Revision, raw []byte, mark uint64) (*secretRecord, bool) {
 	c.mu.RLock()
 	e, ok := c.m[key]
 	c.mu.RUnlock()
@@ -345,16 +358,19 @@ func (c *recordCache) get(key string, rev storage.Revision, raw []byte) (*secret
 	case !ok:
 		return nil, false
 	case e.rev == rev && e.sealed == nil:
+		if mark != 0 && e.validAt != mark {
+			c.put(key, rev, e.rec, mark)
+		}
 		return e.rec, true
 	case e.sealed != nil && bytes.Equal(e.sealed, raw):
-		c.put(key, rev, e.rec) // learned its revision
+		c.put(key, rev, e.rec, mark) // learned its revision
 		return e.rec, true
 	}
 	return nil, false
 }
 
-func (c *recordCache) put(key string, rev storage.Revision, rec *secretRecord) {
-	c.store(key, cachedRecord{rev: rev, rec: rec})
+func (c *recordCache) put(key string, rev storage.Revision, rec *secretRecord, mark uint64) {
+	c.store(key, cachedRecord{rev: rev, rec: rec, validAt: mark})
 }
 
 // seed caches a record just committed as sealed.

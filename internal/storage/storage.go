@@ -86,3 +86,13 @@ type Backend interface {
 	// Close releases the engine. Further calls return ErrClosed.
 	Close() error
 }
+
+// Watermarker is implemented by engines that can tell, without a read,
+// that nothing was committed since an earlier moment: Watermark grows with
+// every commit, and has grown before the committing Txn returns. A caller
+// that read a key after seeing watermark W may keep using what it read
+// while Watermark() still returns W. Only an engine that no other process
+// writes to can offer this (bolt holds its file exclusively).
+type Watermarker interface {
+	Watermark() uint64
+}

@@ -68,7 +68,14 @@ type Backend struct {
 	commits atomic.Uint64 // bbolt transactions committed, for tests
 }
 
-var _ storage.Backend = (*Backend)(nil)
+var (
+	_ storage.Backend     = (*Backend)(nil)
+	_ storage.Watermarker = (*Backend)(nil)
+)
+
+// Watermark implements storage.Watermarker: the number of commits so far.
+// It grows after a commit is durable and before its Txns return.
+func (b *Backend) Watermark() uint64 { return b.commits.Load() }
 
 // Open opens the bbolt file at path, creating it with mode 0600 if needed,
 // and starts the committer. It fails if another process holds the file.

@@ -3,7 +3,6 @@ package iam
 import (
 	"context"
 	"errors"
-	"strconv"
 	"sync"
 
 	"github.com/coffer-dev/coffer/internal/storage"
@@ -194,20 +193,24 @@ func (s *Store) Evaluate(ctx context.Context, req Request) (EvalResult, error) {
 	return Evaluate(s.evalContext(req, id.tags), id.policies, res, id.session), nil
 }
 
+// boolValue holds the two values a boolean key can take, shared (the
+// engine never modifies key values).
+var boolValue = map[bool][]string{true: {"true"}, false: {"false"}}
+
 // evalContext assembles the condition keys of a request.
 func (s *Store) evalContext(req Request, principalTags map[string]string) EvalContext {
-	keys := make(map[string][]string, len(req.Context)+len(req.ResourceTags)*2+2)
+	keys := make(map[string][]string, len(req.Context)+len(req.ResourceTags)+2)
 	for k, v := range req.Context {
 		keys[k] = v
 	}
+	// The engine finds secretsmanager:ResourceTag/K under aws:ResourceTag/K.
 	for k, v := range req.ResourceTags {
 		keys["aws:ResourceTag/"+k] = []string{v}
-		keys["secretsmanager:ResourceTag/"+k] = []string{v}
 	}
 	if req.SourceIP != "" {
 		keys["aws:SourceIp"] = []string{req.SourceIP}
 	}
-	keys["aws:SecureTransport"] = []string{strconv.FormatBool(req.SecureTransport)}
+	keys["aws:SecureTransport"] = boolValue[req.SecureTransport]
 	return EvalContext{Principal: req.Principal, PrincipalTags: principalTags, Action: req.Action, Resource: req.Resource, Keys: keys, Now: s.now()}
 }
 

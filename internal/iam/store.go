@@ -34,6 +34,9 @@ type Store struct {
 	// identities caches the compiled policies of users and roles by
 	// record revision (guarded by mu).
 	identities map[string]cachedIdentityEntry
+
+	blindMu sync.RWMutex
+	blinded map[[2]string]string // see blindKey
 }
 
 type cachedEntity struct {
@@ -69,12 +72,30 @@ func NewStore(cfg StoreConfig) *Store {
 func (s *Store) Account() string { return s.account }
 
 // Storage keys.
-func (s *Store) userKey(name string) string {
-	return "iam/user/" + s.keys.Blind("user", strings.ToLower(name))
+func (s *Store) userKey(name string) string { return s.blindKey("iam/user/", "user", name) }
+func (s *Store) roleKey(name string) string { return s.blindKey("iam/role/", "role", name) }
+
+// blindKey is prefix + keys.Blind(kind, lower(name)), remembered: the
+// request path needs the principal's key on every request, and an HMAC
+// per request is measurable.
+func (s *Store) blindKey(prefix, kind, name string) string {
+	k := [2]string{kind, name}
+	s.blindMu.RLock()
+	v, ok := s.blinded[k]
+	s.blindMu.RUnlock()
+	if ok {
+		return v
+	}
+	v = prefix + s.keys.Blind(kind, strings.ToLower(name))
+	s.blindMu.Lock()
+	if s.blinded == nil || len(s.blinded) >= 16384 {
+		s.blinded = make(map[[2]string]string)
+	}
+	s.blinded[k] = v
+	s.blindMu.Unlock()
+	return v
 }
-func (s *Store) roleKey(name string) string {
-	return "iam/role/" + s.keys.Blind("role", strings.ToLower(name))
-}
+
 func accessKeyKey(id string) string { return "iam/key/" + id }
 
 // get reads and decodes the record under key into a fresh *T, through the

@@ -1,12 +1,6 @@
 package iamapi_test
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,48 +8,10 @@ import (
 	"github.com/coffer-dev/coffer/internal/coffertest"
 )
 
-// awsCLI runs the real aws CLI (v1) against srv with the admin key and an
-// environment that sees no machine configuration, and decodes its JSON
-// output into a map. A machine without the CLI fails the test.
+// awsCLI runs the real aws CLI against srv (see coffertest.Server.AWSCLI).
 func awsCLI(t *testing.T, srv *coffertest.Server, args ...string) map[string]any {
 	t.Helper()
-	path, err := exec.LookPath("aws")
-	if err != nil {
-		t.Fatalf("the aws CLI must be on PATH: %v", err)
-	}
-	dir := t.TempDir()
-	config, creds := filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
-	for _, f := range []string{config, creds} {
-		if err := os.WriteFile(f, nil, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, append([]string{"--endpoint-url", srv.URL, "--output", "json"}, args...)...)
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + dir,
-		"AWS_ACCESS_KEY_ID=" + srv.AccessKey,
-		"AWS_SECRET_ACCESS_KEY=" + srv.SecretKey,
-		"AWS_DEFAULT_REGION=us-east-1",
-		"AWS_CONFIG_FILE=" + config,
-		"AWS_SHARED_CREDENTIALS_FILE=" + creds,
-		"AWS_EC2_METADATA_DISABLED=true",
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("aws %s: %v\nstderr:\n%s", strings.Join(args, " "), err, stderr.Bytes())
-	}
-	out := map[string]any{}
-	if stdout.Len() == 0 {
-		return out
-	}
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		t.Fatalf("aws %s: output is not JSON: %v\n%s", strings.Join(args, " "), err, stdout.Bytes())
-	}
-	return out
+	return srv.AWSCLI(t, args...)
 }
 
 func TestAWSCLI(t *testing.T) {

@@ -60,12 +60,14 @@ func runAgent(ctx context.Context, args []string, env agentEnv, stderr io.Writer
 		configPath, listen, warm string
 		port                     int
 		warmTags                 multiFlag
+		sealed                   bool
 	)
 	fs.StringVar(&configPath, "config", "", "the agent's TOML config `file`")
 	fs.IntVar(&port, "port", -1, "port to listen on (default 2773; 0 picks a free one)")
 	fs.StringVar(&listen, "listen", "", "loopback `address` to listen on (default 127.0.0.1)")
 	fs.StringVar(&warm, "warm", "", "comma-separated `secrets` to fetch at start")
 	fs.Var(&warmTags, "warm-tag", "fetch at start the secrets tagged `KEY=VALUE` (repeatable)")
+	fs.BoolVar(&sealed, "sealed", false, "keep cached values sealed in memory under an mlock'd per-process key")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, agentUsage)
 		fs.PrintDefaults()
@@ -137,6 +139,17 @@ func runAgent(ctx context.Context, args []string, env agentEnv, stderr io.Writer
 		opts.Watcher = feedWatcher{w: w, log: log}
 	} else {
 		log.Warn("not following the server's change feed: cached values refresh only when their TTL ends", "err", err)
+	}
+	if sealed {
+		sealer, err := client.NewMemorySealer()
+		if err != nil {
+			return fmt.Errorf("sealed cache: %w", err)
+		}
+		defer sealer.Close()
+		if !sealer.Locked() {
+			log.Warn("sealed cache: the key could not be locked in memory (mlock); it may be swapped out")
+		}
+		opts.Sealer = sealer
 	}
 	ag, err := agent.New(awsCfg, cfg, opts)
 	if err != nil {

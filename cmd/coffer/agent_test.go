@@ -291,3 +291,23 @@ func TestAgentServesARotatedValueWithinASecond(t *testing.T) {
 	}
 	t.Logf("new value served %v after the rotation", time.Since(rotated).Round(time.Millisecond))
 }
+
+func TestAgentServesFromASealedCache(t *testing.T) {
+	srv := coffertest.NewServer(t, coffertest.Options{})
+	createSecret(t, srv, "sealed/db", `{"password":"pw-sealed"}`)
+	addr, stderr := startAgent(t, srv, map[string]string{"AWS_SESSION_TOKEN": "tok"}, "--port", "0", "--sealed")
+	tok := http.Header{"X-Aws-Parameters-Secrets-Token": {"tok"}}
+	for i := range 2 { // a miss, then a hit opened from the sealed cache
+		status, body := agentGet(t, addr, "/secretsmanager/get?secretId=sealed/db", tok)
+		var out struct{ SecretString string }
+		if status != 200 || json.Unmarshal([]byte(body), &out) != nil || out.SecretString != `{"password":"pw-sealed"}` {
+			t.Fatalf("read %d = %d %s", i, status, body)
+		}
+	}
+	if status, body := agentGet(t, addr, "/secretsmanager/get?secretId=sealed/db&jsonKey=password", tok); status != 200 || body != "pw-sealed" {
+		t.Fatalf("jsonKey from the sealed cache = %d %q", status, body)
+	}
+	if strings.Contains(stderr.String(), "pw-sealed") {
+		t.Fatalf("the agent logged a value:\n%s", stderr)
+	}
+}

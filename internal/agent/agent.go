@@ -54,6 +54,10 @@ type Options struct {
 	// Watcher, if set, invalidates changed items as the server reports
 	// them.
 	Watcher Watcher
+	// Sealer, if set, keeps every cached response sealed in memory
+	// (client.NewMemorySealer: an mlock'd per-process key), so a core dump
+	// or a read of the agent's memory does not show values in the clear.
+	Sealer client.Sealer
 	// Clock returns the current time, for tests. Default time.Now.
 	Clock func() time.Time
 }
@@ -109,6 +113,7 @@ func New(awsCfg aws.Config, cfg Config, opts Options) (*Agent, error) {
 	a.secrets, err = client.New(awsCfg, func(o *client.Options) {
 		o.Secrets = bodySecrets{sm}
 		o.Parameters = params
+		o.Sealer = opts.Sealer
 		o.TTL = secretTTL
 		o.Clock = opts.Clock
 		o.MaxItems = cfg.CacheSize
@@ -122,6 +127,7 @@ func New(awsCfg aws.Config, cfg Config, opts Options) (*Agent, error) {
 	a.params, err = client.New(awsCfg, func(o *client.Options) {
 		o.Secrets = sm
 		o.Parameters = bodyParameters{params}
+		o.Sealer = opts.Sealer
 		o.TTL = paramTTL
 		o.Clock = opts.Clock
 		o.MaxItems = cfg.CacheSize

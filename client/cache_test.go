@@ -572,14 +572,18 @@ func TestClosed(t *testing.T) {
 	}
 }
 
-func BenchmarkCacheHit(b *testing.B) {
+func BenchmarkCacheHit(b *testing.B) { benchmarkCacheHits(b) }
+
+// benchmarkCacheHits measures hits of every kind on a cache built with
+// optFns (BenchmarkCacheHitSealed passes a Sealer).
+func benchmarkCacheHits(b *testing.B, optFns ...func(*client.Options)) {
 	srv := coffertest.NewServer(b, coffertest.Options{})
 	if _, err := srv.Client.CreateSecret(b.Context(), &sm.CreateSecretInput{
 		Name: aws.String("db"), SecretString: aws.String(`{"password":"p"}`),
 	}); err != nil {
 		b.Fatal(err)
 	}
-	c, err := client.New(srv.Config(srv.Region))
+	c, err := client.New(srv.Config(srv.Region), optFns...)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -48,6 +48,9 @@ func (s *Service) getValue(ctx context.Context, region string, l *loaded, sel Se
 	if err != nil {
 		return nil, err
 	}
+	if v.NoValue { // a rotation's AWSPENDING version before createSecret
+		return nil, &VersionNotFoundError{VersionID: v.ID}
+	}
 	val, err := s.openValue(ctx, region, rec, v.ID)
 	if err != nil {
 		return nil, err

@@ -34,6 +34,7 @@ type secretRecord struct {
 	Replicas       []replicaRecord `json:"r,omitempty"`
 	Versions       []versionRecord `json:"v,omitempty"`
 	ResourcePolicy string          `json:"rp,omitempty"`
+	Rotation       *rotationRecord `json:"ro,omitempty"`
 }
 
 // versionRecord is kept small: a secret record carries up to MaxVersions
@@ -45,6 +46,12 @@ type versionRecord struct {
 	Created      stamp    `json:"c"`
 	LastAccessed stamp    `json:"la,omitempty"`
 	KMSKeyARN    string   `json:"k,omitempty"` // "" = the secret's KMSKeyARN
+	// NoValue marks the AWSPENDING version a rotation adds before its
+	// createSecret step stores the value.
+	NoValue bool `json:"nv,omitempty"`
+	// Deprecated is when the version lost its last staging label; the
+	// retention sweep purges it a window later.
+	Deprecated stamp `json:"dp,omitempty"`
 }
 
 // stamp is a time as Unix nanoseconds (0 for the zero time): cheaper to
@@ -134,6 +141,10 @@ func (r *secretRecord) clone() *secretRecord {
 	c := *r
 	c.Tags = append([]Tag(nil), r.Tags...)
 	c.Replicas = append([]replicaRecord(nil), r.Replicas...)
+	if r.Rotation != nil {
+		rot := *r.Rotation
+		c.Rotation = &rot
+	}
 	c.Versions = make([]versionRecord, len(r.Versions))
 	for i, v := range r.Versions {
 		v.Stages = append([]string(nil), v.Stages...)
@@ -155,6 +166,7 @@ func (r *secretRecord) toSecret() *Secret {
 		DeletedDate:  r.DeletedDate,
 		PurgeAt:      r.PurgeAt,
 		IsReplica:    r.isReplica(),
+		Rotation:     r.Rotation.toRotation(),
 	}
 	s.PrimaryRegion = r.primaryRegion()
 	for _, rep := range r.Replicas {
@@ -206,6 +218,26 @@ func (s *Service) blind(region, name string) string {
 }
 
 type blindKey struct{ region, name string }
+
+// regionOfKey returns the Region of a secret record's storage key.
+func regionOfKey(key string) string {
+	region, _, _ := strings.Cut(strings.TrimPrefix(key, "sms/"), "/")
+	return region
+}
+
+// stampDeprecated records when each version lost its last staging label
+// (and forgets it for versions that have one again).
+func (r *secretRecord) stampDeprecated(now time.Time) {
+	for i := range r.Versions {
+		v := &r.Versions[i]
+		switch {
+		case len(v.Stages) > 0:
+			v.Deprecated = 0
+		case v.Deprecated == 0:
+			v.Deprecated = toStamp(now)
+		}
+	}
+}
 
 // secretsPrefix lists one region's secret records; "sms/" lists all.
 func secretsPrefix(region string) string { return "sms/" + region + "/" }

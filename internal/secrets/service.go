@@ -26,6 +26,12 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives operational events; nil discards them.
 	Logger *slog.Logger
+	// CheckRotationFunction validates a RotationLambdaARN for RotateSecret;
+	// nil accepts any.
+	CheckRotationFunction func(region, arn string) error
+	// RotationDue, if set, is called after RotateSecret starts a rotation,
+	// to wake the scheduler. It must not block.
+	RotationDue func()
 }
 
 // Service implements the Secrets Manager domain over a storage backend.
@@ -40,6 +46,9 @@ type Service struct {
 	locks   keyLocks
 	changes changeLog
 	sealed  sealedCache // sealed version values by storage key
+
+	checkFunction func(region, arn string) error
+	rotationDue   func()
 
 	blindMu sync.RWMutex
 	blinded map[blindKey]string // see blind
@@ -62,6 +71,9 @@ func New(cfg Config) (*Service, error) {
 		authz:   cfg.Authorizer,
 		now:     cfg.Now,
 		log:     cfg.Logger,
+
+		checkFunction: cfg.CheckRotationFunction,
+		rotationDue:   cfg.RotationDue,
 	}
 	if s.authz == nil {
 		s.authz = iam.AllowAll{}
@@ -270,6 +282,7 @@ func (s *Service) update(ctx context.Context, call Call, id, action string, cond
 		if err != nil {
 			return nil, err
 		}
+		rec.stampDeprecated(s.now())
 		if m == nil {
 			m = &mutation{}
 		}

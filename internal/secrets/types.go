@@ -120,6 +120,8 @@ type Secret struct {
 	// whose primary lives in PrimaryRegion.
 	IsReplica     bool
 	OwningService string
+	// Rotation is nil for a secret never configured for rotation.
+	Rotation *Rotation
 }
 
 // VersionStages maps each version id with at least one stage to its stages,

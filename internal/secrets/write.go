@@ -312,7 +312,8 @@ func writable(rec *secretRecord) error {
 // always gets AWSCURRENT. A token already used with the same value returns
 // errNoChange; with another value, TokenInUseError.
 func (s *Service) addVersion(ctx context.Context, region string, rec *secretRecord, id string, v Value, stages []string) (*mutation, error) {
-	if existing := rec.version(id); existing != nil {
+	existing := rec.version(id)
+	if existing != nil && !existing.NoValue {
 		old, err := s.openValue(ctx, region, rec, id)
 		var nf *VersionNotFoundError
 		if errors.As(err, &nf) {
@@ -341,7 +342,14 @@ func (s *Service) addVersion(ctx context.Context, region string, rec *secretReco
 	if kms.ARN != rec.KMSKeyARN {
 		vr.KMSKeyARN = kms.ARN
 	}
-	rec.Versions = append(rec.Versions, vr)
+	if existing != nil {
+		// The AWSPENDING version a rotation added: createSecret fills it
+		// in, keeping its labels.
+		vr.Stages = existing.Stages
+		*existing = vr
+	} else {
+		rec.Versions = append(rec.Versions, vr)
+	}
 	for _, st := range stages {
 		rec.moveStage(st, id)
 	}

@@ -48,6 +48,8 @@ func NewMux(svc *secrets.Service, log *slog.Logger) *awsproto.Mux {
 	m.Handle("GetResourcePolicy", op(a, a.getResourcePolicy))
 	m.Handle("DeleteResourcePolicy", op(a, a.deleteResourcePolicy))
 	m.Handle("ValidateResourcePolicy", op(a, a.validateResourcePolicy))
+	m.Handle("RotateSecret", op(a, a.rotateSecret))
+	m.Handle("CancelRotateSecret", op(a, a.cancelRotateSecret))
 	return m
 }
 
@@ -234,6 +236,7 @@ func (a *API) describeSecret(ctx context.Context, call secrets.Call, in *SecretI
 		LastChangedDate: ts(s.LastChanged), LastAccessedDate: ts(s.LastAccessed), DeletedDate: ts(s.DeletedDate),
 		Tags: tagsOut(s.Tags), VersionIdsToStages: s.VersionStages(), CreatedDate: ts(s.Created),
 		PrimaryRegion: s.PrimaryRegion, ReplicationStatus: replicasOut(s.Replicas), OwningService: s.OwningService,
+		rotationFields: rotationOut(s.Rotation), CofferRotationFailure: failureOut(s.Rotation),
 	}, nil
 }
 
@@ -251,7 +254,7 @@ func (a *API) listSecrets(ctx context.Context, call secrets.Call, in *ListSecret
 			ARN: s.ARN, Name: s.Name, Description: s.Description, KmsKeyId: s.KMSKeyID,
 			LastChangedDate: ts(s.LastChanged), LastAccessedDate: ts(s.LastAccessed), DeletedDate: ts(s.DeletedDate),
 			Tags: tagsOut(s.Tags), SecretVersionsToStages: s.VersionStages(), CreatedDate: ts(s.Created),
-			PrimaryRegion: s.PrimaryRegion, OwningService: s.OwningService,
+			PrimaryRegion: s.PrimaryRegion, OwningService: s.OwningService, rotationFields: rotationOut(s.Rotation),
 		})
 	}
 	return out, nil

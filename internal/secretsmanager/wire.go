@@ -130,6 +130,8 @@ type DescribeSecretOutput struct {
 	PrimaryRegion      string                  `json:"PrimaryRegion,omitempty"`
 	ReplicationStatus  []ReplicationStatusType `json:"ReplicationStatus,omitempty"`
 	OwningService      string                  `json:"OwningService,omitempty"`
+	rotationFields
+	CofferRotationFailure *RotationFailure `json:"CofferRotationFailure,omitempty"`
 }
 
 type ListSecretsInput struct {
@@ -154,6 +156,7 @@ type SecretListEntry struct {
 	CreatedDate            *awsproto.Timestamp `json:"CreatedDate,omitempty"`
 	PrimaryRegion          string              `json:"PrimaryRegion,omitempty"`
 	OwningService          string              `json:"OwningService,omitempty"`
+	rotationFields
 }
 
 type ListSecretsOutput struct {
@@ -279,4 +282,45 @@ type ValidationErrorsEntry struct {
 type ValidateResourcePolicyOutput struct {
 	PolicyValidationPassed bool                    `json:"PolicyValidationPassed"`
 	ValidationErrors       []ValidationErrorsEntry `json:"ValidationErrors"`
+}
+
+type RotationRulesType struct {
+	AutomaticallyAfterDays *int64  `json:"AutomaticallyAfterDays,omitempty"`
+	Duration               *string `json:"Duration,omitempty"`
+	ScheduleExpression     *string `json:"ScheduleExpression,omitempty"`
+}
+
+type RotateSecretInput struct {
+	SecretId           string             `json:"SecretId"`
+	ClientRequestToken string             `json:"ClientRequestToken"`
+	RotationLambdaARN  string             `json:"RotationLambdaARN"`
+	RotationRules      *RotationRulesType `json:"RotationRules"`
+	RotateImmediately  *bool              `json:"RotateImmediately"`
+}
+
+type RotateSecretOutput struct {
+	ARN       string `json:"ARN"`
+	Name      string `json:"Name"`
+	VersionId string `json:"VersionId,omitempty"`
+}
+
+// RotationFailure is Coffer's own addition to DescribeSecret (as
+// CofferRotationFailure): why the last rotation attempt failed. AWS SDKs
+// ignore members they do not know.
+type RotationFailure struct {
+	Step            string              `json:"Step,omitempty"`
+	Message         string              `json:"Message"`
+	Date            awsproto.Timestamp  `json:"Date"`
+	Attempts        int                 `json:"Attempts"`
+	NextAttemptDate *awsproto.Timestamp `json:"NextAttemptDate,omitempty"`
+}
+
+// rotationFields are the rotation members DescribeSecret and ListSecrets
+// share.
+type rotationFields struct {
+	RotationEnabled   *bool               `json:"RotationEnabled,omitempty"`
+	RotationLambdaARN string              `json:"RotationLambdaARN,omitempty"`
+	RotationRules     *RotationRulesType  `json:"RotationRules,omitempty"`
+	LastRotatedDate   *awsproto.Timestamp `json:"LastRotatedDate,omitempty"`
+	NextRotationDate  *awsproto.Timestamp `json:"NextRotationDate,omitempty"`
 }

@@ -245,7 +245,9 @@ func (s *Service) CancelRotate(ctx context.Context, call Call, id string) (*Writ
 
 var systemPrincipal = iam.Principal{Admin: true, ARN: "arn:aws:iam::coffer:scheduler", Name: "coffer-scheduler"}
 
-func systemCall(region string) Call { return Call{Principal: systemPrincipal, Region: region, SecureTransport: true} }
+func systemCall(region string) Call {
+	return Call{Principal: systemPrincipal, Region: region, SecureTransport: true}
+}
 
 // DueRotation is a rotation the scheduler should run now.
 type DueRotation struct {

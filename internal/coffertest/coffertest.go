@@ -29,6 +29,9 @@ type Options struct {
 	Auditor server.Auditor
 	// OIDCProviders are trusted for AssumeRoleWithWebIdentity.
 	OIDCProviders []sts.OIDCProvider
+	// Configure, if set, adjusts the server's configuration last
+	// (rotation functions, an injected clock, ...).
+	Configure func(*server.Config)
 }
 
 // Server is a running test server.
@@ -58,10 +61,14 @@ func NewServer(t testing.TB, opts Options) *Server {
 		dir = filepath.Join(t.TempDir(), "coffer-data") // created 0700 by the server
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, server.Config{
+	cfg := server.Config{
 		DataDir: dir, Listen: "127.0.0.1:0", Dev: opts.Dev, Logger: opts.Logger, Auditor: opts.Auditor,
 		OIDCProviders: opts.OIDCProviders,
-	})
+	}
+	if opts.Configure != nil {
+		opts.Configure(&cfg)
+	}
+	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatalf("server.New: %v", err)

@@ -33,6 +33,19 @@ type Config struct {
 	// accepts.
 	OIDCProviders []sts.OIDCProvider
 
+	// RotationFunctions are the rotation functions RotateSecret can name;
+	// Builtins resolves built-in rotators (nil: none).
+	RotationFunctions []RotationFunction
+	Builtins          BuiltinRotators
+	// RotationStepTimeout bounds each step of a rotation; default 5m.
+	RotationStepTimeout time.Duration
+	// VersionRetention is how long versions without staging labels are
+	// kept before they are purged; default 30 days, negative keeps them.
+	VersionRetention time.Duration
+	// Clock is the time the secrets domain and the scheduler use; nil
+	// means time.Now. Tests inject one.
+	Clock func() time.Time
+
 	Logger *slog.Logger // nil discards
 	// Auditor receives one event per API request; nil records nothing.
 	Auditor Auditor
@@ -44,6 +57,9 @@ const (
 	DefaultListen    = "127.0.0.1:7700"
 	DefaultRegion    = "us-east-1"
 	DefaultAccountID = "000000000000"
+	// DefaultVersionRetention is the seeds' example: deprecated versions
+	// are purged after 30 days.
+	DefaultVersionRetention = 30 * 24 * time.Hour
 )
 
 func (c *Config) setDefaults() {
@@ -58,6 +74,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.PurgeInterval == 0 {
 		c.PurgeInterval = time.Minute
+	}
+	if c.RotationStepTimeout == 0 {
+		c.RotationStepTimeout = 5 * time.Minute
+	}
+	if c.VersionRetention == 0 {
+		c.VersionRetention = DefaultVersionRetention
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 1 << 20

@@ -19,6 +19,7 @@ import (
 	"github.com/coffer-dev/coffer/internal/iamapi"
 	"github.com/coffer-dev/coffer/internal/keys"
 	"github.com/coffer-dev/coffer/internal/params"
+	"github.com/coffer-dev/coffer/internal/rotation"
 	"github.com/coffer-dev/coffer/internal/secrets"
 	"github.com/coffer-dev/coffer/internal/secretsmanager"
 	"github.com/coffer-dev/coffer/internal/sigv4"
@@ -44,6 +45,7 @@ type Server struct {
 	http       *http.Server
 	backend    storage.Backend
 	secrets    *secrets.Service
+	scheduler  *rotation.Scheduler
 	iam        *iam.Store
 	verifier   *sigv4.Verifier
 	muxes      map[string]*awsproto.Mux      // JSON 1.1, by target prefix
@@ -112,10 +114,24 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 			return nil, err
 		}
 	}
-	s.secrets, err = secrets.New(secrets.Config{Backend: s.backend, Keys: kr, Account: s.account, Logger: s.log, Authorizer: s.iam})
+	registry, err := s.newRegistry()
 	if err != nil {
 		return nil, err
 	}
+	var kick func()
+	s.secrets, err = secrets.New(secrets.Config{
+		Backend: s.backend, Keys: kr, Account: s.account, Logger: s.log, Authorizer: s.iam, Now: cfg.Clock,
+		CheckRotationFunction: registry.Check, RotationDue: func() { kick() },
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.scheduler = rotation.New(rotation.Config{
+		Secrets: s.secrets, Functions: registry, Invocation: s.rotationInvocation, Now: cfg.Clock,
+		Interval: cfg.PurgeInterval, StepTimeout: cfg.RotationStepTimeout, Retention: max(0, cfg.VersionRetention),
+		Housekeeping: []func(context.Context){s.purgeSessions}, Logger: s.log.With("component", "rotation"),
+	})
+	kick = s.scheduler.Kick
 	s.verifier = sigv4.New(sigv4.Config{Keys: secretKeys{s.iam}, AcceptUnknownKeys: cfg.Dev})
 	ssmParams, err := params.New(params.Config{Backend: s.backend, Keys: kr, Account: s.account, Authorizer: s.iam, Secrets: s.secrets, Logger: s.log})
 	if err != nil {
@@ -225,7 +241,7 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s.purgeLoop(loopCtx)
+		s.scheduler.Run(loopCtx)
 	}()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.ln) }()
@@ -254,30 +270,19 @@ func (s *Server) Run(ctx context.Context) error {
 	return err
 }
 
-// purgeLoop purges secrets whose recovery window ended, at start and then
-// every PurgeInterval. (The rotation issue replaces this with the durable
-// scheduler.)
-func (s *Server) purgeLoop(ctx context.Context) {
-	t := time.NewTicker(s.cfg.PurgeInterval)
-	defer t.Stop()
-	for {
-		if n, err := s.secrets.PurgeDue(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("purge due secrets", "err", err)
-		} else if n > 0 {
-			s.log.Info("purged secrets whose recovery window ended", "count", n)
-		}
-		if n, err := s.iam.PurgeExpiredSessions(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("purge expired sessions", "err", err)
-		} else if n > 0 {
-			s.log.Info("purged expired temporary credentials", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+// purgeSessions removes expired temporary credentials; the scheduler runs
+// it with its other sweeps.
+func (s *Server) purgeSessions(ctx context.Context) {
+	if n, err := s.iam.PurgeExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("purge expired sessions", "err", err)
+	} else if n > 0 {
+		s.log.Info("purged expired temporary credentials", "count", n)
 	}
 }
+
+// Scheduler exposes the rotation scheduler (for tests with an injected
+// clock, which call RunOnce).
+func (s *Server) Scheduler() *rotation.Scheduler { return s.scheduler }
 
 // Close releases the listener and stores without draining; Run calls it
 // after a graceful shutdown.

@@ -27,6 +27,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", false, "serve TLS with a self-signed certificate kept in the data dir")
 	fs.DurationVar(&cfg.PurgeInterval, "purge-interval", 0, "how often secrets past their recovery window are purged (default 1m)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.Var(rotationFlag{&cfg.RotationFunctions}, "rotation-function", "rotation function RotationLambdaARN can name, repeatable: name=N,url=URL[,signing-key-file=F] | name=N,exec=/PATH | name=N,builtin=B[,opt.KEY=V]; plus read-secret=ARN-PATTERN to let it read another secret")
+	fs.DurationVar(&cfg.VersionRetention, "version-retention", 0, "how long versions without staging labels are kept (default 720h = 30 days; negative keeps them)")
+	fs.DurationVar(&cfg.RotationStepTimeout, "rotation-step-timeout", 0, "time limit of each rotation step (default 5m)")
 	fs.Var(oidcFlag{&cfg.OIDCProviders}, "oidc-provider", "trusted OIDC issuer for AssumeRoleWithWebIdentity, repeatable: issuer=URL,jwks-url=URL|jwks-file=PATH,audience=A")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -88,4 +91,70 @@ func (f oidcFlag) Set(v string) error {
 		*f.ps = append(*f.ps, p)
 	}
 	return nil
+}
+
+// rotationFlag collects repeated --rotation-function values. From
+// COFFER_ROTATION_FUNCTION or the config file, several are separated by ";".
+type rotationFlag struct{ fns *[]server.RotationFunction }
+
+func (f rotationFlag) String() string {
+	if f.fns == nil {
+		return ""
+	}
+	var names []string
+	for _, fn := range *f.fns {
+		names = append(names, fn.Name)
+	}
+	return strings.Join(names, ";")
+}
+
+func (f rotationFlag) Set(v string) error {
+	for _, one := range strings.Split(v, ";") {
+		if strings.TrimSpace(one) == "" {
+			continue
+		}
+		fn, err := parseRotationFunction(one)
+		if err != nil {
+			return err
+		}
+		*f.fns = append(*f.fns, fn)
+	}
+	return nil
+}
+
+// parseRotationFunction parses name=N,url=U | exec=PATH | builtin=B with
+// signing-key-file=, read-secret= (repeatable) and opt.KEY=VALUE.
+func parseRotationFunction(spec string) (server.RotationFunction, error) {
+	var fn server.RotationFunction
+	for part := range strings.SplitSeq(spec, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || v == "" {
+			return fn, fmt.Errorf("rotation function %q: %q is not KEY=VALUE", spec, part)
+		}
+		switch {
+		case k == "name":
+			fn.Name = v
+		case k == "url":
+			fn.URL = v
+		case k == "exec":
+			fn.Command = []string{v}
+		case k == "builtin":
+			fn.Builtin = v
+		case k == "signing-key-file":
+			fn.SigningKeyFile = v
+		case k == "read-secret":
+			fn.ReadSecrets = append(fn.ReadSecrets, v)
+		case strings.HasPrefix(k, "opt."):
+			if fn.Options == nil {
+				fn.Options = map[string]string{}
+			}
+			fn.Options[strings.TrimPrefix(k, "opt.")] = v
+		default:
+			return fn, fmt.Errorf("rotation function %q: unknown key %q", spec, k)
+		}
+	}
+	if fn.Name == "" {
+		return fn, fmt.Errorf("rotation function %q: name= is required", spec)
+	}
+	return fn, nil
 }

@@ -55,9 +55,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			resp.fail(&awsproto.Error{Type: "InternalServiceError", Message: "An error occurred on the server side.", Status: http.StatusInternalServerError})
 		}
 	}()
-	if r.Method == http.MethodGet && r.URL.Path == "/healthz" {
-		w.Header().Set("Content-Type", "text/plain")
-		io.WriteString(w, "ok\n")
+	if s.serveOps(w, r) {
 		return
 	}
 	if r.Method == http.MethodGet && r.URL.Path == WatchPath {
@@ -72,16 +70,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ev.Status = http.StatusOK
 	}
 	if s.cfg.Auditor != nil && ev.Operation != "" {
-		if err := s.cfg.Auditor.Record(r.Context(), ev); err != nil {
+		auditStart := time.Now()
+		err := s.cfg.Auditor.Record(r.Context(), ev)
+		s.metrics.observeAudit(time.Since(auditStart), err)
+		if err != nil {
 			s.log.Error("audit record failed; refusing the request", "request_id", id, "err", err)
 			aerr, out = &awsproto.Error{Type: "InternalServiceError", Message: "The request could not be audited, so it was refused.", Status: http.StatusInternalServerError}, nil
 		}
 	}
 	if aerr != nil {
+		ev.Status, ev.ErrorCode = aerr.Status, aerr.Type
 		resp.fail(aerr)
 	} else if err := resp.ok(out); err != nil {
 		s.log.Error("write response", "request_id", id, "err", err)
 	}
+	s.metrics.observe(ev)
 	if s.log.Enabled(r.Context(), slog.LevelDebug) {
 		s.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
 			slog.String("request_id", id), slog.String("service", ev.Service), slog.String("op", ev.Operation),

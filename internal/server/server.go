@@ -46,6 +46,7 @@ type Server struct {
 	backend    storage.Backend
 	secrets    *secrets.Service
 	scheduler  *rotation.Scheduler
+	metrics    *metrics
 	iam        *iam.Store
 	verifier   *sigv4.Verifier
 	muxes      map[string]*awsproto.Mux      // JSON 1.1, by target prefix
@@ -76,6 +77,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
+	s.metrics = newMetrics(s)
 	s.stopping, s.stopWatchers = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
@@ -130,6 +132,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Secrets: s.secrets, Functions: registry, Invocation: s.rotationInvocation, Now: cfg.Clock,
 		Interval: cfg.PurgeInterval, StepTimeout: cfg.RotationStepTimeout, Retention: max(0, cfg.VersionRetention),
 		Housekeeping: []func(context.Context){s.purgeSessions}, Logger: s.log.With("component", "rotation"),
+		Observe: s.metrics.observeRotation,
 	})
 	kick = s.scheduler.Kick
 	s.verifier = sigv4.New(sigv4.Config{Keys: secretKeys{s.iam}, AcceptUnknownKeys: cfg.Dev})

@@ -167,6 +167,9 @@ func cachedIdentity[T any](ctx context.Context, s *Store, key string, parts func
 // It implements Authorizer.
 func (s *Store) Authorize(ctx context.Context, req Request) (Decision, error) {
 	r, err := s.Evaluate(ctx, req)
+	if err == nil {
+		record(ctx, req.Action, req.Resource, r)
+	}
 	return r.Decision, err
 }
 
@@ -237,9 +240,18 @@ func (s *Store) AuthorizeAssume(ctx context.Context, caller Principal, role *Rol
 	}
 	ec := EvalContext{Principal: caller, PrincipalTags: id.tags, Action: action, Resource: role.ARN, Keys: keys, Now: s.now()}
 	if !trusts(ec, trust) {
+		record(ctx, action, role.ARN, EvalResult{Decision: ImplicitDeny, Reason: "the role's trust policy does not name the caller"})
 		return ImplicitDeny, nil
 	}
-	return Evaluate(ec, id.policies, trust, id.session).Decision, nil
+	r := Evaluate(ec, id.policies, trust, id.session)
+	record(ctx, action, role.ARN, r)
+	return r.Decision, nil
+}
+
+func record(ctx context.Context, action, resource string, r EvalResult) {
+	if rec := recorderFrom(ctx); rec != nil {
+		rec.Decided(action, resource, r)
+	}
 }
 
 // trusts reports whether an Allow statement of the trust policy applies to
@@ -266,7 +278,9 @@ func (s *Store) AuthorizeWebIdentity(ctx context.Context, providerARN string, ro
 	}
 	fed := Principal{Account: s.account, ARN: providerARN, Federated: true}
 	ec := EvalContext{Principal: fed, Action: "sts:AssumeRoleWithWebIdentity", Resource: role.ARN, Keys: keys, Now: s.now()}
-	return Evaluate(ec, nil, trust, nil).Decision, nil
+	r := Evaluate(ec, nil, trust, nil)
+	record(ctx, ec.Action, role.ARN, r)
+	return r.Decision, nil
 }
 
 func (s *Store) mustAdmin() *Policy {

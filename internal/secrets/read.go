@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/coffer-dev/coffer/internal/iam"
+	"github.com/coffer-dev/coffer/internal/request"
 	"github.com/coffer-dev/coffer/internal/storage"
 )
 
@@ -47,6 +48,12 @@ func (s *Service) getValue(ctx context.Context, region string, l *loaded, sel Se
 	v, err := rec.pick(sel)
 	if err != nil {
 		return nil, err
+	}
+	if a := &request.From(ctx).Audit; a.VersionID == "" {
+		a.VersionID, a.VersionStage = v.ID, sel.Stage
+		if sel.Stage == "" && sel.VersionID == "" {
+			a.VersionStage = StageCurrent
+		}
 	}
 	if v.NoValue { // a rotation's AWSPENDING version before createSecret
 		return nil, &VersionNotFoundError{VersionID: v.ID}

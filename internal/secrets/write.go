@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/coffer-dev/coffer/internal/request"
 	"github.com/coffer-dev/coffer/internal/storage"
 )
 
@@ -224,6 +225,7 @@ func (s *Service) PutValue(ctx context.Context, call Call, in PutInput) (*WriteR
 	if err != nil {
 		return nil, err
 	}
+	request.From(ctx).Audit.VersionID = token
 	return resultOf(rec, token), nil
 }
 

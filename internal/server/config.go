@@ -93,6 +93,9 @@ func (c *Config) validate() error {
 	if c.AccountID != "" && !isAccountID(c.AccountID) {
 		return fmt.Errorf("account-id %q: must be exactly 12 digits", c.AccountID)
 	}
+	if c.RotationStepTimeout < 0 {
+		return errors.New("rotation-step-timeout must not be negative")
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("tls-cert and tls-key must be given together")
 	}

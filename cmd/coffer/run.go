@@ -27,6 +27,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/coffer-dev/coffer/internal/manifest"
 	"github.com/coffer-dev/coffer/internal/ref"
 )
 
@@ -223,50 +224,23 @@ func loadEnv(environ []string, files []string) ([]envVar, error) {
 	return vars, nil
 }
 
-// readEnvFile reads KEY=VALUE lines; blank lines and lines starting with #
-// are skipped, "export " is allowed before KEY, and a value may be in
-// single quotes (literal) or double quotes (\n, \", \\ unescaped). Errors
-// name the file and line, never the line's text.
+// readEnvFile reads an env file in the grammar internal/manifest owns
+// (manifest.ParseEnv; docs/references.md describes it). Errors name the
+// file and line, never the line's text.
 func readEnvFile(path string) ([]envVar, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("env file: %w", err)
 	}
-	var vars []envVar
-	for n, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		line = strings.TrimPrefix(line, "export ")
-		name, value, ok := strings.Cut(line, "=")
-		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-		if !ok || !isEnvName(name) {
-			return nil, fmt.Errorf("env file %s:%d: not a KEY=VALUE line", path, n+1)
-		}
-		if value != "" && (value[0] == '"' || value[0] == '\'') {
-			q := value[0]
-			if len(value) < 2 || value[len(value)-1] != q {
-				return nil, fmt.Errorf("env file %s:%d: %s: unterminated quote", path, n+1, name)
-			}
-			value = value[1 : len(value)-1]
-			if q == '"' {
-				value = strings.NewReplacer(`\n`, "\n", `\"`, `"`, `\\`, `\`).Replace(value)
-			}
-		}
-		vars = append(vars, envVar{name, value})
+	entries, err := manifest.ParseEnv(data)
+	if err != nil {
+		return nil, fmt.Errorf("env file %s:%w", path, err)
+	}
+	vars := make([]envVar, len(entries))
+	for i, e := range entries {
+		vars[i] = envVar{e.Name, e.Value}
 	}
 	return vars, nil
-}
-
-func isEnvName(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == '_' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || i > 0 && '0' <= c && c <= '9') {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // secretVar is a resolved value and the variable it went into.

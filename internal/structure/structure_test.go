@@ -231,6 +231,12 @@ var depRules = []depRule{
 		deny: []string{"./..."},
 	},
 	{
+		why:   "manifest is pure: from Coffer it imports only the reference grammar (internal/manifest/doc.go)",
+		from:  []string{"internal/manifest"},
+		deny:  []string{"./...", "net/http"},
+		allow: []string{"internal/ref"},
+	},
+	{
 		why:  "sigv4 is standard library only; the AWS SDK signs only in tests (internal/sigv4/doc.go)",
 		from: []string{"internal/sigv4"},
 		deny: []string{"github.com/...", "golang.org/..."},
@@ -662,6 +668,8 @@ func TestDependencyDetector(t *testing.T) {
 		{ImportPath: m("cmd/coffer"), Imports: []string{m("internal/server")}, Deps: []string{m("internal/server")}},
 		{ImportPath: m("internal/iam"), Imports: []string{m("internal/keys")}, Deps: []string{m("internal/keys"), m("internal/storage")}},
 		{ImportPath: m("internal/request"), Imports: []string{m("internal/iam")}, Deps: []string{m("internal/iam"), "context"}},
+		{ImportPath: m("internal/manifest"), Imports: []string{m("internal/ref"), m("internal/awsproto")},
+			Deps: []string{m("internal/ref"), m("internal/awsproto")}},
 	}
 	wantProblems(t, depProblems(pkgs, depRules),
 		"internal/storage/bolt depends on internal/keys (internal/storage/bolt → internal/keys): storage knows nothing",
@@ -672,6 +680,7 @@ func TestDependencyDetector(t *testing.T) {
 		"client depends on internal/storage (client → internal/keys → internal/storage)",
 		"internal/secretsmanager depends on internal/coffertest",
 		"internal/secretsmanager depends on internal/server (internal/secretsmanager → internal/coffertest → internal/server)",
+		"internal/manifest depends on internal/awsproto (internal/manifest → internal/awsproto): manifest is pure",
 	)
 	gone := []depRule{
 		{why: "a package that was renamed", from: []string{"internal/gone"}},

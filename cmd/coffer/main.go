@@ -38,6 +38,7 @@ Usage:
   coffer user create      create a user with an access key (and a policy to read given secrets)
   coffer role create      create a role for a function (and a policy to read given secrets)
   coffer run -- CMD       run CMD with the secret references in its environment resolved
+  coffer import FILE      move hard-coded secrets of a serverless.yml, template or .env into Coffer
   coffer agent [flags]    serve cached secrets to local processes (Lambda extension and AWS agent compatible)
   coffer version          print the version
 
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runRole(ctx, args[1:], stdout, stderr)
 	case "run":
 		return runRun(ctx, args[1:], stdin, stdout, stderr)
+	case "import":
+		return runImport(ctx, args[1:], stdout, stderr)
 	case "agent":
 		return runAgent(ctx, args[1:], processAgentEnv(), stderr)
 	case "version", "--version", "-version":

@@ -27,6 +27,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/coffer-dev/coffer/client"
 	"github.com/coffer-dev/coffer/internal/manifest"
 	"github.com/coffer-dev/coffer/internal/ref"
 )
@@ -36,7 +37,8 @@ import (
 // is the user's description; internal/ref owns the reference grammar.
 
 const runUsage = `Usage:
-  coffer run [--env-file FILE]... [--region REGION] [--no-mask] -- COMMAND [ARGS...]
+  coffer run [--env-file FILE]... [--region REGION] [--no-mask]
+             [--watch[=signal:NAME]] [--watch-grace 10s] [--watch-poll 30s] -- COMMAND [ARGS...]
 
 Resolves the secret references in the environment and in the env files
 (${ssm:/path}, {{resolve:secretsmanager:...}}, secret ARNs,
@@ -47,6 +49,11 @@ in its environment. Signals, stdin and the exit status pass through.
 By default coffer stays the parent and replaces every injected value (and
 its base64 and URL-encoded forms) in the command's stdout and stderr with
 *****. --no-mask replaces coffer with the command instead.
+
+--watch follows the referenced secrets (through Coffer's change feed, and
+by re-reading parameters every --watch-poll): when a value changes, coffer
+restarts the command with the new environment (SIGTERM, then SIGKILL after
+--watch-grace), or with --watch=signal:HUP sends it SIGHUP instead.
 
 Exit status: the command's, 128+N if signal N killed it, 125 if coffer
 could not resolve the references, 126 if COMMAND cannot run, 127 if it is
@@ -89,6 +96,10 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.Var(&envFiles, "env-file", "read KEY=VALUE lines from `FILE` (repeatable)")
 	noMask := fs.Bool("no-mask", false, "exec the command directly, without masking its output")
 	region := fs.String("region", "", "default `REGION` for references that name none")
+	var watch watchMode
+	fs.Var(&watch, "watch", "when a referenced value changes, restart the command (or, with =signal:NAME, send it that signal)")
+	grace := fs.Duration("watch-grace", defaultWatchGrace, "with --watch, how long a restart waits after SIGTERM before SIGKILL")
+	poll := fs.Duration("watch-poll", defaultWatchPoll, "with --watch, how often to re-read parameters (and secrets, without the change feed)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -103,6 +114,12 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if len(argv) == 0 {
 		return fail("no command given (coffer run [flags] -- COMMAND [ARGS...])")
 	}
+	if watch.on && *noMask {
+		return fail("--watch keeps coffer as the command's parent; it cannot be combined with --no-mask")
+	}
+	if watch.on && (*poll <= 0 || *grace < 0) {
+		return fail("--watch-poll must be positive and --watch-grace not negative")
+	}
 	vars, err := loadEnv(os.Environ(), envFiles)
 	if err != nil {
 		return fail("%v", err)
@@ -114,6 +131,12 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 		return cfg, err
 	}}
+	var feed *client.Watcher
+	if watch.on { // learn where the feed stands before the first resolution
+		if cfg, err := res.config(ctx); err == nil {
+			feed = newFeed(ctx, cfg, stderr)
+		}
+	}
 	env, secrets, problems := resolveEnv(ctx, res.resolve, vars)
 	if len(problems) > 0 {
 		for _, p := range problems {
@@ -138,6 +161,10 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	patterns := maskPatterns(secrets, func(name string) {
 		fmt.Fprintf(stderr, "coffer run: %s: value shorter than %d bytes is not masked\n", name, minMaskLen)
 	})
+	if watch.on {
+		rw := &runWatch{mode: watch, grace: *grace, poll: *poll, resolve: res.resolve, vars: vars, feed: feed, stderr: stderr}
+		return runWatched(rw, path, argv, env, stdin, stdout, stderr, patterns)
+	}
 	return runMasked(path, argv, env, stdin, stdout, stderr, patterns)
 }
 
@@ -146,50 +173,25 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 func runMasked(path string, argv, env []string, stdin io.Reader, stdout, stderr io.Writer, patterns [][]byte) error {
 	outMask := newMasker(stdout, patterns, maskHoldDelay)
 	errMask := newMasker(stderr, patterns, maskHoldDelay)
-	cmd := &exec.Cmd{
-		Path: path, Args: argv, Env: env,
-		Stdin: stdin, Stdout: outMask, Stderr: errMask,
-		// A background grandchild that keeps the pipes open must not
-		// keep coffer running after the command exits.
-		WaitDelay: time.Second,
-	}
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, forwardedSignals...)
 	defer signal.Stop(sigs)
-	if err := cmd.Start(); err != nil {
+	c, err := startChild(path, argv, env, stdin, outMask, errMask)
+	if err != nil {
 		fmt.Fprintf(stderr, "coffer run: %v\n", err)
 		return &exitStatus{exitCannotExec}
 	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			select {
-			case s := <-sigs:
-				cmd.Process.Signal(s) // fails only once the child is gone
-			case <-done:
-				return
-			}
+	for running := true; running; {
+		select {
+		case s := <-sigs:
+			c.cmd.Process.Signal(s) // fails only once the child is gone
+		case <-c.done:
+			running = false
 		}
-	})
-	waitErr := cmd.Wait()
-	close(done)
-	wg.Wait()
+	}
 	outMask.Close()
 	errMask.Close()
-	if cmd.ProcessState == nil {
-		fmt.Fprintf(stderr, "coffer run: wait: %v\n", waitErr)
-		return &exitStatus{exitRunFailed}
-	}
-	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
-	code := ws.ExitStatus()
-	if ws.Signaled() {
-		code = 128 + int(ws.Signal())
-	}
-	if code != 0 {
-		return &exitStatus{code}
-	}
-	return nil
+	return c.status(stderr)
 }
 
 // envVar is one variable of the command's environment.
@@ -491,11 +493,11 @@ func maskPatterns(secrets []secretVar, short func(name string)) [][]byte {
 // without another write, or at Close.
 type masker struct {
 	w     io.Writer
-	pats  [][]byte // longest first
-	first [256]bool
 	delay time.Duration
 
 	mu    sync.Mutex
+	pats  [][]byte // longest first
+	first [256]bool
 	held  []byte
 	timer *time.Timer
 	err   error // from w; sticky
@@ -507,6 +509,20 @@ func newMasker(w io.Writer, pats [][]byte, delay time.Duration) *masker {
 		m.first[p[0]] = true
 	}
 	return m
+}
+
+// addPatterns masks pats too, from the next write on (coffer run --watch:
+// the new values of rotated secrets; the old ones stay masked).
+func (m *masker) addPatterns(pats [][]byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range pats {
+		if !slices.ContainsFunc(m.pats, func(q []byte) bool { return bytes.Equal(p, q) }) {
+			m.pats = append(m.pats, p)
+			m.first[p[0]] = true
+		}
+	}
+	slices.SortStableFunc(m.pats, func(a, b []byte) int { return len(b) - len(a) })
 }
 
 func (m *masker) Write(p []byte) (int, error) {

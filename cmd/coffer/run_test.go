@@ -82,6 +82,12 @@ func childMain(args []string) int {
 			sum := sha256.Sum256([]byte(os.Getenv(name)))
 			fmt.Fprintf(out, "%s=%s\n", name, hex.EncodeToString(sum[:]))
 		}
+	case "shablock": // sha and the raw value, then wait for stdin to close
+		for _, name := range args[1:] {
+			sum := sha256.Sum256([]byte(os.Getenv(name)))
+			fmt.Fprintf(out, "raw %s\n%s=%s\n", os.Getenv(name), name, hex.EncodeToString(sum[:]))
+		}
+		io.Copy(io.Discard, os.Stdin)
 	case "exit":
 		n, _ := strconv.Atoi(args[1])
 		return n

@@ -64,6 +64,12 @@ var urlRE = regexp.MustCompile(`https?://[^\s)]+`)
 // The process is stopped when the benchmark ends.
 func startProc(b *testing.B, name string, graceful bool, cpu, port int, argv ...string) *proc {
 	b.Helper()
+	return startProcEnv(b, name, graceful, cpu, port, nil, argv...)
+}
+
+// startProcEnv is startProc with the environment env (nil: this process's).
+func startProcEnv(b *testing.B, name string, graceful bool, cpu, port int, env []string, argv ...string) *proc {
+	b.Helper()
 	if cpu >= 0 {
 		argv = append([]string{"taskset", "-c", strconv.Itoa(cpu)}, argv...)
 	}
@@ -74,6 +80,7 @@ func startProc(b *testing.B, name string, graceful bool, cpu, port int, argv ...
 	}
 	defer errFile.Close()
 	p.cmd = exec.Command(argv[0], argv[1:]...)
+	p.cmd.Env = env
 	p.cmd.Stderr = errFile
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {

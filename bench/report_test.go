@@ -14,6 +14,8 @@ import (
 // ratios to the baselines (medians of the per-round ratios) and the
 // issue's targets, as Markdown that pastes into docs/benchmarks.md.
 type report struct {
+	// subject is the server the ratios are about; "" means coffer.
+	subject  string
 	env      string
 	notes    []string
 	window   window
@@ -52,11 +54,19 @@ func (rep *report) med(c cell, f func(*result) float64) float64 {
 	return median(xs)
 }
 
-// ratios returns f(coffer)/f(other) round by round, for the rounds where
+// subjectName is the server whose ratios the report gives.
+func (rep *report) subjectName() string {
+	if rep.subject == "" {
+		return "coffer"
+	}
+	return rep.subject
+}
+
+// ratios returns f(subject)/f(other) round by round, for the rounds where
 // both were measured, in round order.
 func (rep *report) ratios(c cell, other string, f func(*result) float64) []float64 {
 	co, ot := c, c
-	co.server, ot.server = "coffer", other
+	co.server, ot.server = rep.subjectName(), other
 	a, b := rep.rounds(co), rep.rounds(ot)
 	var xs []float64
 	for round := range *flagRounds {
@@ -122,11 +132,12 @@ func (rep *report) print(b *testing.B) {
 			p.elapsed.Round(time.Second), p.conc, p.rate(), fmtLatency(p.p50), fmtLatency(p.p99), fmtCPU(p.serverCPUPerReq()))
 	}
 
-	fmt.Fprintln(&s, "\nCoffer as a multiple of the trivial handler (req/s: higher is better; CPU and latency: lower is better) and of moto, medians of the per-round ratios:")
+	fmt.Fprintf(&s, "\n%s as a multiple of the trivial handler (req/s: higher is better; CPU and latency: lower is better) and of moto, medians of the per-round ratios:\n",
+		strings.ToUpper(rep.subjectName()[:1])+rep.subjectName()[1:])
 	fmt.Fprintln(&s, "\n| client | conc | req/s ÷ trivial | server CPU/req ÷ trivial | p50 ÷ trivial | p99 ÷ trivial | req/s ÷ moto |")
 	fmt.Fprintln(&s, "|---|---:|---:|---:|---:|---:|---:|")
 	for _, c := range rep.cells() {
-		if c.server != "coffer" {
+		if c.server != rep.subjectName() {
 			continue
 		}
 		fmt.Fprintf(&s, "| %s | %d | %s | %s | %s | %s | %s |\n", c.client, c.conc,
@@ -135,10 +146,12 @@ func (rep *report) print(b *testing.B) {
 			fmtRatio(rep.ratios(c, "moto", rate)))
 	}
 
-	fmt.Fprintln(&s, "\nTargets (with SigV4 verification and decryption on every request), on the medians; each round's figure in brackets:")
-	fmt.Fprintln(&s)
-	for _, t := range rep.targets(op) {
-		fmt.Fprintf(&s, "- %s\n", t)
+	if targets := rep.targets(op); len(targets) > 0 {
+		fmt.Fprintln(&s, "\nTargets (with SigV4 verification and decryption on every request), on the medians; each round's figure in brackets:")
+		fmt.Fprintln(&s)
+		for _, t := range targets {
+			fmt.Fprintf(&s, "- %s\n", t)
+		}
 	}
 	out := s.String()
 	io.WriteString(os.Stdout, out)
@@ -226,7 +239,7 @@ func (rep *report) targets(op string) []string {
 // cell.
 func (rep *report) metrics(b *testing.B) {
 	op := rep.results[0].op
-	c16 := cell{op: op, client: "raw", conc: 16, server: "coffer"}
+	c16 := cell{op: op, client: "raw", conc: 16, server: rep.subjectName()}
 	r := rep.med(c16, rate)
 	if r == 0 {
 		return

@@ -30,9 +30,10 @@ type ParametersAPI interface {
 // Sealer keeps cached values sealed in memory. Seal is called once per
 // fetch, Open on every read; key names the cached item (it is stable for
 // one item and differs between items), so binding it as additional data
-// stops one item's sealed bytes from opening as another's. Open must not
-// return a slice it will modify later. Both methods are called
-// concurrently.
+// stops one item's sealed bytes from opening as another's. Open must
+// return a new slice, sharing no memory with sealed, and must not modify
+// it later: the cache zeroes an item's sealed bytes once it evicts the item
+// and no read is opening them. Both methods are called concurrently.
 type Sealer interface {
 	Seal(key string, plaintext []byte) (sealed []byte, err error)
 	Open(key string, sealed []byte) (plaintext []byte, err error)
@@ -206,9 +207,10 @@ func (c *Cache) Invalidate(id string) {
 // flight for them: their callers still get what they fetch, but it is not
 // cached, since it may predate the change that made the caller drop it.
 func (c *Cache) dropLocked(match func(key) bool) {
-	for k := range c.entries {
+	for k, e := range c.entries {
 		if match(k) {
 			delete(c.entries, k)
+			e.it.Load().retire()
 		}
 	}
 	for k, f := range c.flights {
@@ -425,10 +427,14 @@ func (c *Cache) storeLocked(k key, it *item, now time.Time) {
 		e = new(entry)
 		c.entries[k] = e
 	}
-	if cur := e.it.Load(); cur != nil && cur.seq > it.seq {
+	cur := e.it.Load()
+	if cur != nil && cur.seq > it.seq {
 		return
 	}
 	e.it.Store(it)
+	if cur != it {
+		cur.retire()
+	}
 	e.lastUse.Store(now.UnixNano())
 	e.failures, e.retryAt = 0, time.Time{}
 }
@@ -459,6 +465,7 @@ func (c *Cache) evictLocked() {
 		}
 	}
 	if found {
+		c.entries[victim].it.Load().retire()
 		delete(c.entries, victim)
 	}
 }

@@ -12,7 +12,7 @@ func CachedInClear(c *Cache, needle []byte) bool {
 		if it == nil {
 			continue
 		}
-		if it.str != "" || it.bin != nil || it.d != nil || it.sealed == nil || bytes.Contains(it.sealed, needle) {
+		if it.str != "" || it.bin != nil || it.d != nil || it.sealed == nil || bytes.Contains(it.sealed.b, needle) {
 			return true
 		}
 	}

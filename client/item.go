@@ -2,7 +2,9 @@ package client
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -20,8 +22,11 @@ type item struct {
 	d      *derived // nil when sealed
 
 	// With a Sealer: the sealed value and the key it was sealed under.
-	sealed []byte
+	sealed *sealedBytes
 	name   string
+	// retired is set once the cache no longer holds the item, and its
+	// reference to sealed is released.
+	retired atomic.Bool
 
 	versionID string
 	seq       uint64    // order of the fetch that made it
@@ -65,28 +70,102 @@ func (c *Cache) newItem(k key, s string, b []byte, binary bool, versionID string
 		return nil, fmt.Errorf("seal %s: %w", it.name, err)
 	}
 	clear(plain)
-	it.sealed, it.binary = sealed, binary
+	it.sealed, it.binary = &sealedBytes{b: sealed}, binary
+	it.sealed.refs.Store(1) // the item's own
 	return it, nil
 }
 
-// renewed returns a copy of it to be published again, sharing its value.
+// sealedBytes is a sealed value, shared by the items that hold it (a
+// renewed item shares its predecessor's) and zeroed by its last user. Each
+// item holds a reference until the cache retires it, and each read holds
+// one while it opens the bytes, so a read never sees them zeroed: once the
+// count reaches zero nobody can take a reference again.
+type sealedBytes struct {
+	b    []byte
+	refs atomic.Int64
+}
+
+// acquire takes a reference; it fails once the bytes are zeroed.
+func (s *sealedBytes) acquire() bool {
+	for {
+		n := s.refs.Load()
+		if n <= 0 {
+			return false
+		}
+		if s.refs.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// release drops a reference; the last one zeroes the bytes.
+func (s *sealedBytes) release() {
+	if s.refs.Add(-1) == 0 {
+		clear(s.b)
+	}
+}
+
+// retire is called, with Cache.mu held, when the cache stops holding it
+// (evicted, replaced or dropped): it releases the item's sealed bytes, which
+// are zeroed once no other item or read uses them.
+func (it *item) retire() {
+	if it != nil && it.sealed != nil && !it.retired.Swap(true) {
+		it.sealed.release()
+	}
+}
+
+// renewed returns a copy of it to be published again, sharing its value,
+// or nil if its sealed bytes are already zeroed.
 func (it *item) renewed() *item {
+	if it.sealed != nil && !it.sealed.acquire() {
+		return nil
+	}
 	return &item{
 		str: it.str, bin: it.bin, binary: it.binary, d: it.d,
 		sealed: it.sealed, name: it.name, versionID: it.versionID,
 	}
 }
 
+// errRetired is value's answer for an item whose sealed bytes were zeroed
+// after the caller found it: the caller looks the item up again.
+var errRetired = errors.New("client: cached item evicted during the read")
+
 // value returns it as a Value, opening it if it is sealed.
 func (c *Cache) value(it *item) (Value, error) {
 	if it.sealed == nil && it.d != nil {
 		return Value{it: it, versionID: it.versionID, binary: it.binary}, nil
 	}
-	plain, err := c.opts.Sealer.Open(it.name, it.sealed)
+	if !it.sealed.acquire() {
+		return Value{}, errRetired
+	}
+	plain, err := c.opts.Sealer.Open(it.name, it.sealed.b)
+	it.sealed.release()
 	if err != nil {
 		return Value{}, fmt.Errorf("open %s: %w", it.name, err)
 	}
 	return Value{open: plain, versionID: it.versionID, binary: it.binary}, nil
+}
+
+// maxRetired bounds how often a read starts again because the item it
+// found was evicted meanwhile.
+const maxRetired = 10
+
+// getValue returns the value for k, from the cache or fetched.
+func (c *Cache) getValue(ctx context.Context, k key) (Value, error) {
+	for range maxRetired - 1 {
+		it, err := c.get(ctx, k)
+		if err != nil {
+			return Value{}, err
+		}
+		if v, err := c.value(it); err != errRetired {
+			return v, err
+		}
+	}
+	it, err := c.get(ctx, k)
+	if err != nil {
+		return Value{}, err
+	}
+	return c.value(it)
 }
 
 // Value is a secret or parameter value as cached. It prints and logs as a

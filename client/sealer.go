@@ -27,11 +27,12 @@ var ErrSealerClosed = errors.New("client: sealer closed")
 // it. Sealing keeps the cache's own copies, which live for the whole TTL,
 // out of a core dump or a read of process memory.
 //
-// The Cache does not zero an item's sealed bytes when it evicts or replaces
-// the item: a caller that looked the item up just before may still be
-// opening them, outside any lock, and a renewed item shares them, so
-// clearing them would race with Open. They are ciphertext, and reveal
-// nothing once Close has zeroed the key; the garbage collector frees them.
+// The Cache zeroes an item's sealed bytes when it evicts, replaces or drops
+// the item, as soon as no read is opening them and no renewed item shares
+// them (a reference count; a read that loses the race looks the item up
+// again). Items the cache never kept (TTL 0, or a fetch overtaken by a
+// newer one) are left to the garbage collector: ciphertext all the same,
+// which reveals nothing once Close has zeroed the key.
 type MemorySealer struct {
 	key    *lockedKey
 	aead   atomic.Pointer[cipher.AEAD] // nil once closed

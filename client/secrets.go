@@ -62,11 +62,7 @@ func (c *Cache) GetSecretJSONField(ctx context.Context, id, field string) (strin
 
 // GetSecretVersion returns version v of secret id. A hit allocates nothing.
 func (c *Cache) GetSecretVersion(ctx context.Context, id string, v Version) (Value, error) {
-	it, err := c.get(ctx, key{kind: kindSecret, id: id, stage: v.Stage, versionID: v.ID})
-	if err != nil {
-		return Value{}, err
-	}
-	return c.value(it)
+	return c.getValue(ctx, key{kind: kindSecret, id: id, stage: v.Stage, versionID: v.ID})
 }
 
 // RefreshNow fetches the current value of secret id now, without a version
@@ -87,11 +83,7 @@ func (c *Cache) RefreshNow(ctx context.Context, id string) error {
 // decrypts a SecureString. A StringList comes back as one comma-separated
 // string, as SSM sends it. A hit allocates nothing.
 func (c *Cache) GetParameter(ctx context.Context, name string, withDecryption bool) (string, error) {
-	it, err := c.get(ctx, key{kind: kindParameter, id: name, decrypt: withDecryption})
-	if err != nil {
-		return "", err
-	}
-	v, err := c.value(it)
+	v, err := c.getValue(ctx, key{kind: kindParameter, id: name, decrypt: withDecryption})
 	if err != nil {
 		return "", err
 	}
@@ -109,7 +101,9 @@ func (c *Cache) fetch(ctx context.Context, k key, old *item, force bool) (*item,
 			return nil, err
 		}
 		if same {
-			return old.renewed(), nil
+			if r := old.renewed(); r != nil { // nil: evicted and zeroed meanwhile
+				return r, nil
+			}
 		}
 	}
 	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(k.id)}

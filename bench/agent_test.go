@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -114,17 +113,5 @@ func agentGet(ctx context.Context, t *target) ([]byte, error) {
 		return nil, err
 	}
 	req.Header.Set("X-Aws-Parameters-Secrets-Token", agentToken)
-	resp, err := t.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s", resp.Status, body)
-	}
-	return body, nil
+	return t.send(req)
 }

@@ -119,6 +119,12 @@ func (t *target) do(ctx context.Context, r *rawRequest) ([]byte, error) {
 		return nil, err
 	}
 	req.Header = r.header
+	return t.send(req)
+}
+
+// send sends req and returns the response body; anything but 200 is an
+// error.
+func (t *target) send(req *http.Request) ([]byte, error) {
 	resp, err := t.http.Do(req)
 	if err != nil {
 		return nil, err

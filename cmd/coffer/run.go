@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"os/signal"
 	"slices"
 	"strings"
 	"sync"
@@ -161,37 +160,11 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	patterns := maskPatterns(secrets, func(name string) {
 		fmt.Fprintf(stderr, "coffer run: %s: value shorter than %d bytes is not masked\n", name, minMaskLen)
 	})
+	var rw *runWatch
 	if watch.on {
-		rw := &runWatch{mode: watch, grace: *grace, poll: *poll, resolve: res.resolve, vars: vars, feed: feed, stderr: stderr}
-		return runWatched(rw, path, argv, env, stdin, stdout, stderr, patterns)
+		rw = &runWatch{mode: watch, grace: *grace, poll: *poll, resolve: res.resolve, vars: vars, feed: feed, stderr: stderr}
 	}
-	return runMasked(path, argv, env, stdin, stdout, stderr, patterns)
-}
-
-// runMasked runs the command as a child with its output masked, forwards
-// signals to it and returns its exit status.
-func runMasked(path string, argv, env []string, stdin io.Reader, stdout, stderr io.Writer, patterns [][]byte) error {
-	outMask := newMasker(stdout, patterns, maskHoldDelay)
-	errMask := newMasker(stderr, patterns, maskHoldDelay)
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, forwardedSignals...)
-	defer signal.Stop(sigs)
-	c, err := startChild(path, argv, env, stdin, outMask, errMask)
-	if err != nil {
-		fmt.Fprintf(stderr, "coffer run: %v\n", err)
-		return &exitStatus{exitCannotExec}
-	}
-	for running := true; running; {
-		select {
-		case s := <-sigs:
-			c.cmd.Process.Signal(s) // fails only once the child is gone
-		case <-c.done:
-			running = false
-		}
-	}
-	outMask.Close()
-	errMask.Close()
-	return c.status(stderr)
+	return runMasked(rw, path, argv, env, stdin, stdout, stderr, patterns)
 }
 
 // envVar is one variable of the command's environment.

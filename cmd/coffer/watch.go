@@ -230,12 +230,14 @@ func (c *child) status(stderr io.Writer) error {
 	return nil
 }
 
-// runWatched is runMasked that also follows the references: when a value
-// changes it masks the new value too and restarts the command (SIGTERM,
-// then SIGKILL after the grace period, then start it with the new
-// environment) or sends it the signal. It returns when the command exits
-// on its own, with its status.
-func runWatched(rw *runWatch, path string, argv, env []string, stdin io.Reader, stdout, stderr io.Writer, patterns [][]byte) error {
+// runMasked runs the command as a child with its output masked, forwards
+// signals to it and returns its exit status when it exits on its own.
+//
+// With rw (--watch) it also follows the references: when a value changes
+// it masks the new value too and restarts the command (SIGTERM, then
+// SIGKILL after the grace period, then start it with the new environment)
+// or sends it the signal.
+func runMasked(rw *runWatch, path string, argv, env []string, stdin io.Reader, stdout, stderr io.Writer, patterns [][]byte) error {
 	outMask := newMasker(stdout, patterns, maskHoldDelay)
 	errMask := newMasker(stderr, patterns, maskHoldDelay)
 	defer outMask.Close()
@@ -250,17 +252,25 @@ func runWatched(rw *runWatch, path string, argv, env []string, stdin io.Reader, 
 		return &exitStatus{exitCannotExec}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	changed := make(chan struct{}, 1)
+	var changed chan struct{} // nil without --watch: never ready
 	var wg sync.WaitGroup
-	wg.Go(func() { rw.watch(ctx, changed) })
+	if rw != nil {
+		changed = make(chan struct{}, 1)
+		wg.Go(func() { rw.watch(ctx, changed) })
+	}
 	defer wg.Wait()
 	defer cancel()
+	exit := func() error {
+		outMask.Close()
+		errMask.Close()
+		return c.status(stderr)
+	}
 	for {
 		select {
 		case s := <-sigs:
 			c.cmd.Process.Signal(s) // fails only once the child is gone
 		case <-c.done:
-			return c.status(stderr)
+			return exit()
 		case <-changed:
 			newEnv, secrets, problems := resolveEnv(ctx, rw.resolve, rw.vars)
 			if len(problems) > 0 {
@@ -285,7 +295,7 @@ func runWatched(rw *runWatch, path string, argv, env []string, stdin io.Reader, 
 			}
 			fmt.Fprintf(stderr, "coffer run: --watch: a referenced secret changed; restarting the command\n")
 			if !stopChild(c, rw.grace, sigs) {
-				return c.status(stderr) // a forwarded signal, not ours, ended it
+				return exit() // a forwarded signal, not ours, ended it
 			}
 			if c, err = startChild(path, argv, env, stdin, outMask, errMask); err != nil {
 				fmt.Fprintf(stderr, "coffer run: restart: %v\n", err)

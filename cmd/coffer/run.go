@@ -162,7 +162,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	})
 	var rw *runWatch
 	if watch.on {
-		rw = &runWatch{mode: watch, grace: *grace, poll: *poll, resolve: res.resolve, vars: vars, feed: feed, stderr: stderr}
+		rw = &runWatch{mode: watch, grace: *grace, poll: *poll, resolve: res.resolve, vars: vars, feed: feed}
 	}
 	return runMasked(rw, path, argv, env, stdin, stdout, stderr, patterns)
 }

@@ -77,7 +77,6 @@ type runWatch struct {
 	resolve func(context.Context, ref.Ref) (string, error)
 	vars    []envVar
 	feed    *client.Watcher // nil: poll only
-	stderr  io.Writer
 }
 
 // newFeed returns a change-feed watcher that has learnt where the feed

@@ -61,6 +61,9 @@ func configString(v any) string {
 	switch v := v.(type) {
 	case float64:
 		return strconv.FormatFloat(v, 'f', -1, 64)
+	case map[string]any:
+		b, _ := json.Marshal(v) // a JSON-valued flag such as alerts
+		return string(b)
 	case []any:
 		parts := make([]string, len(v))
 		for i, e := range v {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/coffer-dev/coffer/internal/alert"
 	"github.com/coffer-dev/coffer/internal/server"
 	"github.com/coffer-dev/coffer/internal/sts"
 )
@@ -30,6 +31,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Var(rotationFlag{&cfg.RotationFunctions}, "rotation-function", "rotation function RotationLambdaARN can name, repeatable: name=N,url=URL[,signing-key-file=F] | name=N,exec=/PATH | name=N,builtin=B[,opt.KEY=V]; plus read-secret=ARN-PATTERN to let it read another secret")
 	fs.DurationVar(&cfg.VersionRetention, "version-retention", 0, "how long versions without staging labels are kept (default 720h = 30 days; negative keeps them)")
 	fs.DurationVar(&cfg.RotationStepTimeout, "rotation-step-timeout", 0, "time limit of each rotation step (default 5m)")
+	fs.Var(alertsFlag{&cfg.Alerts}, "alerts", `alert rules and webhook as JSON, e.g. {"webhook":{"url":"https://..."}} (see docs/alerts.md; default: every rule on, alerts to the log)`)
 	fs.Var(oidcFlag{&cfg.OIDCProviders}, "oidc-provider", "trusted OIDC issuer for AssumeRoleWithWebIdentity, repeatable: issuer=URL,jwks-url=URL|jwks-file=PATH,audience=A")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -157,4 +159,18 @@ func parseRotationFunction(spec string) (server.RotationFunction, error) {
 		return fn, fmt.Errorf("rotation function %q: name= is required", spec)
 	}
 	return fn, nil
+}
+
+// alertsFlag parses the alerts configuration (JSON).
+type alertsFlag struct{ cfg *alert.Config }
+
+func (f alertsFlag) String() string { return "" }
+
+func (f alertsFlag) Set(v string) error {
+	c, err := alert.ParseConfig([]byte(v))
+	if err != nil {
+		return err
+	}
+	*f.cfg = c
+	return nil
 }

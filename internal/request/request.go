@@ -50,6 +50,8 @@ type Audit struct {
 	Action       string   // the action of that decision
 	VersionID    string
 	VersionStage string
+	// BreakGlass lists the secrets read that are tagged coffer:break-glass.
+	BreakGlass []string
 }
 
 // Decided implements iam.Recorder: a deny is kept over later allows, so

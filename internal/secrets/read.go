@@ -49,7 +49,11 @@ func (s *Service) getValue(ctx context.Context, region string, l *loaded, sel Se
 	if err != nil {
 		return nil, err
 	}
-	if a := &request.From(ctx).Audit; a.VersionID == "" {
+	a := &request.From(ctx).Audit
+	if rec.breakGlass() {
+		a.BreakGlass = append(a.BreakGlass, rec.ARN)
+	}
+	if a.VersionID == "" {
 		a.VersionID, a.VersionStage = v.ID, sel.Stage
 		if sel.Stage == "" && sel.VersionID == "" {
 			a.VersionStage = StageCurrent

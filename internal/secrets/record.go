@@ -80,6 +80,18 @@ type replicaRecord struct {
 	LastAccessed  time.Time `json:"la,omitzero"`
 }
 
+// BreakGlassTag marks a secret whose every read raises an alert.
+const BreakGlassTag = "coffer:break-glass"
+
+func (r *secretRecord) breakGlass() bool {
+	for _, t := range r.Tags {
+		if t.Key == BreakGlassTag {
+			return t.Value == "true"
+		}
+	}
+	return false
+}
+
 func (r *secretRecord) isReplica() bool   { return r.PrimaryRegion != "" }
 func (r *secretRecord) isDeleted() bool   { return !r.DeletedDate.IsZero() }
 func (r *secretRecord) hasReplicas() bool { return len(r.Replicas) > 0 }

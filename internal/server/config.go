@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/coffer-dev/coffer/internal/alert"
 	"github.com/coffer-dev/coffer/internal/sts"
 )
 
@@ -45,6 +46,10 @@ type Config struct {
 	// Clock is the time the secrets domain and the scheduler use; nil
 	// means time.Now. Tests inject one.
 	Clock func() time.Time
+
+	// Alerts configures the alert rules and webhook; the zero value is
+	// every rule on with its defaults, alerts to the log only.
+	Alerts alert.Config
 
 	Logger *slog.Logger // nil discards
 	// Auditor receives one event per API request; nil records nothing.

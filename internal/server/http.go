@@ -34,6 +34,9 @@ type Event struct {
 	Status    int
 	ErrorCode string
 	Duration  time.Duration
+	// Info is what the request path learned (nil before authentication):
+	// Info.Audit holds the resources touched and the decision.
+	Info *request.Info
 }
 
 // Auditor records events. If Record fails, the request fails: Coffer never
@@ -85,6 +88,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("write response", "request_id", id, "err", err)
 	}
 	s.metrics.observe(ev)
+	s.observeAlerts(ev)
 	if s.log.Enabled(r.Context(), slog.LevelDebug) {
 		s.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
 			slog.String("request_id", id), slog.String("service", ev.Service), slog.String("op", ev.Operation),
@@ -296,10 +300,11 @@ func (s *Server) requestContext(r *http.Request, ev *Event, cred sigv4.Credentia
 		region = s.cfg.Region
 	}
 	ev.Region = region
-	return request.With(r.Context(), &request.Info{
+	ev.Info = &request.Info{
 		ID: ev.RequestID, Principal: p, Region: region,
 		SourceIP: ev.SourceIP, UserAgent: ev.UserAgent, SecureTransport: r.TLS != nil,
-	})
+	}
+	return request.With(r.Context(), ev.Info)
 }
 
 // opError turns an operation's error into the wire error. API packages map

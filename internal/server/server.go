@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/coffer-dev/coffer/internal/alert"
 	"github.com/coffer-dev/coffer/internal/awsproto"
 	"github.com/coffer-dev/coffer/internal/iam"
 	"github.com/coffer-dev/coffer/internal/iamapi"
@@ -47,6 +48,8 @@ type Server struct {
 	secrets    *secrets.Service
 	scheduler  *rotation.Scheduler
 	metrics    *metrics
+	alerts     *alert.Engine
+	breakGlass breakGlassSet
 	iam        *iam.Store
 	verifier   *sigv4.Verifier
 	muxes      map[string]*awsproto.Mux      // JSON 1.1, by target prefix
@@ -78,6 +81,9 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	s.metrics = newMetrics(s)
+	if s.alerts, err = alert.New(cfg.Alerts, alert.Options{Logger: s.log.With("component", "alert"), BreakGlass: s.isBreakGlass, Now: cfg.Clock}); err != nil {
+		return nil, err
+	}
 	s.stopping, s.stopWatchers = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
@@ -245,6 +251,11 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		s.scheduler.Run(loopCtx)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.alerts.Run(loopCtx)
 	}()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.ln) }()

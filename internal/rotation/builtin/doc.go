@@ -1,0 +1,23 @@
+// Package builtin holds Coffer's built-in rotation functions: each handles
+// one step of the rotation protocol exactly as one of AWS's rotation Lambda
+// templates does, and reads and writes the secret only through the Secrets
+// Manager API it is given (with the credentials the invoker scoped to the
+// rotation), never through Coffer's internals.
+//
+// The rotators, by the name a server's configuration gives them:
+//
+//   - random-password: a plain string secret becomes a new random password,
+//     or one field of a JSON object secret does (an API key, a token).
+//
+// Every step first checks, as the templates do, that rotation is enabled,
+// that the token names a version of the secret, and that the version is
+// AWSPENDING (a version already AWSCURRENT means there is nothing to do).
+// Each step can run again with the same token: createSecret keeps a value
+// already put, and finishSecret does nothing once the token is AWSCURRENT.
+//
+// Invariants:
+//   - no error contains a secret value.
+//
+// builtin imports rotation (for Event) and password (for its limits), and
+// nothing of the secrets domain, keys, storage or the server.
+package builtin

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -21,12 +22,14 @@ type Func func(ctx context.Context, sm *secretsmanager.Client, ev rotation.Event
 
 // Names of the built-in rotators.
 const (
-	RandomPassword = "random-password"
+	RandomPassword       = "random-password"
+	PostgreSQLSingleUser = "postgresql-single-user"
+	PostgreSQLMultiUser  = "postgresql-multiuser"
 )
 
 // Names lists the built-in rotators.
 func Names() []string {
-	return []string{RandomPassword}
+	return []string{PostgreSQLMultiUser, PostgreSQLSingleUser, RandomPassword}
 }
 
 // Lookup returns the built-in rotator called name with its options (from
@@ -36,14 +39,23 @@ func Names() []string {
 // GetRandomPassword request for the new password (unset: the API's
 // default): length, exclude-characters, exclude-numbers,
 // exclude-punctuation, exclude-uppercase, exclude-lowercase, include-space,
-// require-each-included-type. random-password takes field, the JSON field
-// it replaces in an object secret (default "password").
+// require-each-included-type. The PostgreSQL rotators default
+// exclude-characters to DefaultExcludeCharacters, as the templates do, and
+// take connect-timeout (a Go duration, default 5s). random-password takes
+// field, the JSON field it replaces in an object secret (default
+// "password").
 func Lookup(name string, opts map[string]string) (Func, error) {
 	o := options{name: name, opts: opts, used: map[string]bool{}}
 	var r rotator
 	switch name {
 	case RandomPassword:
 		r = &randomPassword{field: o.string("field", "password"), password: o.password("")}
+	case PostgreSQLSingleUser, PostgreSQLMultiUser:
+		r = &postgres{
+			multiUser:      name == PostgreSQLMultiUser,
+			password:       o.password(DefaultExcludeCharacters),
+			connectTimeout: o.duration("connect-timeout", 5*time.Second),
+		}
 	default:
 		return nil, fmt.Errorf("no built-in rotator %q (there are %s)", name, strings.Join(Names(), ", "))
 	}
@@ -54,6 +66,11 @@ func Lookup(name string, opts map[string]string) (Func, error) {
 		return runStep(ctx, sm, ev, name, r)
 	}, nil
 }
+
+// DefaultExcludeCharacters are the characters the PostgreSQL rotators keep
+// out of passwords unless told otherwise, as AWS's templates do: they would
+// need escaping in a connection URI or a .pgpass line.
+const DefaultExcludeCharacters = `:/@"'\`
 
 // options reads one rotator's configuration, remembering the first problem
 // and which keys it used, so that an unknown key is an error too.
@@ -98,6 +115,19 @@ func (o *options) bool(key string) *bool {
 		return nil
 	}
 	return aws.Bool(b)
+}
+
+func (o *options) duration(key string, def time.Duration) time.Duration {
+	v, ok := o.lookup(key)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		o.fail(key, v, "a positive duration such as 5s")
+		return def
+	}
+	return d
 }
 
 // password reads the GetRandomPassword options, excludeDefault being

@@ -67,6 +67,22 @@ func Lookup(name string, opts map[string]string) (Func, error) {
 	}, nil
 }
 
+// Rotators offers the built-in rotators to the server (server.Config's
+// Builtins), as rotation.BuiltinFunc values.
+type Rotators struct{}
+
+// Lookup is the package's Lookup.
+func (Rotators) Lookup(name string, opts map[string]string) (rotation.BuiltinFunc, error) {
+	fn, err := Lookup(name, opts)
+	if err != nil {
+		return nil, err
+	}
+	return rotation.BuiltinFunc(fn), nil
+}
+
+// Names is the package's Names.
+func (Rotators) Names() []string { return Names() }
+
 // DefaultExcludeCharacters are the characters the PostgreSQL rotators keep
 // out of passwords unless told otherwise, as AWS's templates do: they would
 // need escaping in a connection URI or a .pgpass line.

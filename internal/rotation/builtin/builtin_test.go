@@ -121,7 +121,7 @@ func TestParseDBSecret(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("parseDBSecret = %v, want an error containing %q", err, tc.wantErr)
 			}
-			wantNoSecrets(t, err, "hunter2", "12345")
+			wantNoSecrets(t, "the error", err.Error(), "hunter2", "12345")
 		})
 	}
 }

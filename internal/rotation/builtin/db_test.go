@@ -11,7 +11,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -39,10 +38,10 @@ func (c creds) json(t *testing.T) string {
 	return string(b)
 }
 
-func credsAt(t *testing.T, sm *secretsmanager.Client, arn, stage string) creds {
+func (f *fixture) credsAt(t *testing.T, arn, stage string) creds {
 	t.Helper()
 	var c creds
-	if err := json.Unmarshal([]byte(valueAt(t, sm, arn, stage)), &c); err != nil {
+	if err := json.Unmarshal([]byte(f.valueAt(t, arn, stage)), &c); err != nil {
 		t.Fatalf("the %s value is not the JSON of a login: %v", stage, err)
 	}
 	return c

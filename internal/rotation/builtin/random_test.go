@@ -11,38 +11,49 @@ import (
 
 	"github.com/coffer-dev/coffer/internal/password"
 	"github.com/coffer-dev/coffer/internal/rotation"
+	"github.com/coffer-dev/coffer/internal/server"
 )
 
-func TestRandomPasswordPlain(t *testing.T) {
-	sm := newCoffer(t)
-	arn := newSecret(t, sm, "api/key", "old-key")
-	fn := lookup(t, RandomPassword, map[string]string{"length": "40", "exclude-punctuation": "true"})
+// lookupT is Lookup that fails the test.
+func lookupT(t *testing.T, name string, opts map[string]string) Func {
+	t.Helper()
+	fn, err := Lookup(name, opts)
+	if err != nil {
+		t.Fatalf("Lookup(%q, %v): %v", name, opts, err)
+	}
+	return fn
+}
 
-	before := versionAt(t, sm, arn, stageCurrent)
-	token := rotate(t, sm, fn, arn)
-	got := valueAt(t, sm, arn, stageCurrent)
+func TestRandomPasswordPlain(t *testing.T) {
+	f := newFixture(t, server.RotationFunction{
+		Name: "api-key", Builtin: RandomPassword, Options: map[string]string{"length": "40", "exclude-punctuation": "true"},
+	})
+	arn := f.newSecret(t, "api/key", "old-key")
+
+	before := f.versionAt(t, arn, stageCurrent)
+	f.rotate(t, arn, "api-key")
+	got := f.valueAt(t, arn, stageCurrent)
 	if len(got) != 40 || strings.ContainsAny(got, password.Punctuation) {
 		t.Errorf("new value has %d characters, punctuation %t; want 40 without punctuation", len(got), strings.ContainsAny(got, password.Punctuation))
 	}
-	if v := versionAt(t, sm, arn, stageCurrent); v != token {
-		t.Errorf("AWSCURRENT on %s, want the token %s", v, token)
-	}
-	if v := versionAt(t, sm, arn, stagePrevious); v != before {
+	if v := f.versionAt(t, arn, stagePrevious); v != before {
 		t.Errorf("AWSPREVIOUS on %s, want the old version %s", v, before)
 	}
-	if prev := valueAt(t, sm, arn, stagePrevious); prev != "old-key" {
+	if prev := f.valueAt(t, arn, stagePrevious); prev != "old-key" {
 		t.Error("AWSPREVIOUS does not hold the old value")
 	}
+	f.wantNoSecretsAnywhere(t, arn, "old-key", got)
 }
 
 func TestRandomPasswordJSON(t *testing.T) {
-	sm := newCoffer(t)
-	arn := newSecret(t, sm, "api/client", `{"client_id":"abc","client_secret":"old","scopes":["read",2],"n":1.50}`)
-	fn := lookup(t, RandomPassword, map[string]string{"field": "client_secret", "length": "24"})
+	f := newFixture(t, server.RotationFunction{
+		Name: "client-secret", Builtin: RandomPassword, Options: map[string]string{"field": "client_secret", "length": "24"},
+	})
+	arn := f.newSecret(t, "api/client", `{"client_id":"abc","client_secret":"old","scopes":["read",2],"n":1.50}`)
 
-	rotate(t, sm, fn, arn)
+	f.rotate(t, arn, "client-secret")
 	var got map[string]any
-	if err := json.Unmarshal([]byte(valueAt(t, sm, arn, stageCurrent)), &got); err != nil {
+	if err := json.Unmarshal([]byte(f.valueAt(t, arn, stageCurrent)), &got); err != nil {
 		t.Fatalf("the new value is not JSON: %v", err)
 	}
 	secret, _ := got["client_secret"].(string)
@@ -57,31 +68,28 @@ func TestRandomPasswordJSON(t *testing.T) {
 }
 
 func TestRandomPasswordJSONWithoutTheField(t *testing.T) {
-	sm := newCoffer(t)
-	arn := newSecret(t, sm, "api/other", `{"token":"old"}`)
-	fn := lookup(t, RandomPassword, nil) // field: password
-
-	before := versionAt(t, sm, arn, stageCurrent)
-	token := startRotation(t, sm, arn)
-	err := runSteps(ctxT(t), sm, fn, arn, token)
-	if err == nil || !strings.Contains(err.Error(), `"password"`) {
-		t.Fatalf("rotation of a JSON secret without the field = %v, want an error naming the field", err)
+	f := newFixture(t)
+	arn := f.newSecret(t, "api/other", `{"token":"old-token-value"}`)
+	before := f.versionAt(t, arn, stageCurrent)
+	_, fail := f.rotateFailing(t, arn, "coffer-"+RandomPassword) // field: password
+	if fail.Step != rotation.StepCreate || !strings.Contains(fail.Message, `without the field "password"`) {
+		t.Errorf("failure at %s: %q; want createSecret naming the missing field", fail.Step, fail.Message)
 	}
-	wantNoSecrets(t, err, `"old"`)
-	if v := versionAt(t, sm, arn, stageCurrent); v != before {
+	if v := f.versionAt(t, arn, stageCurrent); v != before {
 		t.Errorf("AWSCURRENT moved to %s after a failed createSecret", v)
 	}
+	f.wantNoSecretsAnywhere(t, arn, "old-token-value")
 }
 
 // Every step checks the staging first, as the templates' handler does.
 func TestStepsCheckStaging(t *testing.T) {
-	sm := newCoffer(t)
+	f := newFixture(t)
 	ctx := ctxT(t)
-	fn := lookup(t, RandomPassword, nil)
-	arn := newSecret(t, sm, "api/staged", "v1")
-	first := versionAt(t, sm, arn, stageCurrent)
-	done := rotate(t, sm, fn, arn)
-	value := valueAt(t, sm, arn, stageCurrent)
+	fn := lookupT(t, RandomPassword, nil)
+	arn := f.newSecret(t, "api/staged", "v1")
+	first := f.versionAt(t, arn, stageCurrent)
+	done := f.rotate(t, arn, "coffer-"+RandomPassword)
+	value := f.valueAt(t, arn, stageCurrent)
 
 	for _, tc := range []struct {
 		name    string
@@ -96,7 +104,7 @@ func TestStepsCheckStaging(t *testing.T) {
 		{"finishSecret of a token already AWSCURRENT does nothing", done, rotation.StepFinish, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := fn(ctx, sm, rotation.Event{SecretID: arn, ClientRequestToken: tc.token, Step: tc.step})
+			err := fn(ctx, f.sm, rotation.Event{SecretID: arn, ClientRequestToken: tc.token, Step: tc.step})
 			switch {
 			case tc.wantErr == "" && err != nil:
 				t.Fatalf("step %s = %v, want nil", tc.step, err)
@@ -105,43 +113,18 @@ func TestStepsCheckStaging(t *testing.T) {
 			case err != nil && !strings.HasPrefix(err.Error(), "rotator random-password: "+tc.step+": "):
 				t.Errorf("error %q does not name the rotator and step", err)
 			}
-			if got := valueAt(t, sm, arn, stageCurrent); got != value {
+			if got := f.valueAt(t, arn, stageCurrent); got != value {
 				t.Error("AWSCURRENT's value changed")
 			}
 		})
 	}
 
-	// Rotation switched off: every step refuses.
-	token := startRotation(t, sm, arn)
-	if _, err := sm.CancelRotateSecret(ctx, &secretsmanager.CancelRotateSecretInput{SecretId: aws.String(arn)}); err != nil {
+	// Rotation switched off: every step refuses, whatever the token.
+	if _, err := f.sm.CancelRotateSecret(ctx, &secretsmanager.CancelRotateSecretInput{SecretId: aws.String(arn)}); err != nil {
 		t.Fatal(err)
 	}
-	err := fn(ctx, sm, rotation.Event{SecretID: arn, ClientRequestToken: token, Step: rotation.StepCreate})
+	err := fn(ctx, f.sm, rotation.Event{SecretID: arn, ClientRequestToken: done, Step: rotation.StepCreate})
 	if err == nil || !strings.Contains(err.Error(), "not enabled for rotation") {
 		t.Errorf("createSecret with rotation cancelled = %v, want not enabled for rotation", err)
-	}
-}
-
-// createSecret runs again with the same token without making a second
-// password: a retried step keeps what the first attempt put.
-func TestCreateSecretTwiceKeepsThePendingValue(t *testing.T) {
-	sm := newCoffer(t)
-	ctx := ctxT(t)
-	fn := lookup(t, RandomPassword, nil)
-	arn := newSecret(t, sm, "api/twice", "v1")
-	token := startRotation(t, sm, arn)
-	ev := rotation.Event{SecretID: arn, ClientRequestToken: token, Step: rotation.StepCreate}
-	if err := fn(ctx, sm, ev); err != nil {
-		t.Fatal(err)
-	}
-	pending := valueAt(t, sm, arn, stagePending)
-	if err := fn(ctx, sm, ev); err != nil {
-		t.Fatalf("createSecret again: %v", err)
-	}
-	if got := valueAt(t, sm, arn, stagePending); got != pending {
-		t.Error("createSecret again replaced the pending value")
-	}
-	if got := valueAt(t, sm, arn, stageCurrent); got != "v1" {
-		t.Error("createSecret moved AWSCURRENT")
 	}
 }

@@ -49,6 +49,16 @@ func (f *fixture) credsAt(t *testing.T, arn, stage string) creds {
 
 // login logs in with c and runs a query.
 func login(ctx context.Context, c creds) error {
+	return query(ctx, c, "SELECT 1")
+}
+
+// canRead reports whether c can read the table things.
+func canRead(ctx context.Context, c creds) error {
+	return query(ctx, c, "SELECT name FROM things")
+}
+
+// query logs in with c and runs sql.
+func query(ctx context.Context, c creds, sql string) error {
 	cfg, err := pgx.ParseConfig("sslmode=disable")
 	if err != nil {
 		return err
@@ -59,7 +69,7 @@ func login(ctx context.Context, c creds) error {
 		return err
 	}
 	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, "SELECT 1")
+	_, err = conn.Exec(ctx, sql)
 	return err
 }
 
@@ -149,22 +159,6 @@ func dropRoles(t *testing.T, db *pgtest.DB, names ...string) {
 			}
 		}
 	}
-}
-
-// canRead reports whether c can read the table things.
-func canRead(ctx context.Context, c creds) error {
-	cfg, err := pgx.ParseConfig("sslmode=disable")
-	if err != nil {
-		return err
-	}
-	cfg.Host, cfg.Port, cfg.Database, cfg.User, cfg.Password = c.Host, uint16(c.Port), c.DBName, c.Username, c.Password
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	var name string
-	return conn.QueryRow(ctx, "SELECT name FROM things").Scan(&name)
 }
 
 // rand8 returns 8 random lower-case letters.

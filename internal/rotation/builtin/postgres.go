@@ -46,24 +46,9 @@ func (p *postgres) createSecret(ctx context.Context, s *session) error {
 	return s.putPending(ctx, value)
 }
 
+// setSecret returns at once if the AWSPENDING login already works, else
+// sets it up as the scheme says.
 func (p *postgres) setSecret(ctx context.Context, s *session) error {
-	if p.multiUser {
-		return p.setMultiUser(ctx, s)
-	}
-	return p.setSingleUser(ctx, s)
-}
-
-// setSingleUser logs in as the user with the AWSPENDING password (done
-// already?), else the AWSCURRENT one, else the AWSPREVIOUS one, and sets
-// the AWSPENDING password.
-func (p *postgres) setSingleUser(ctx context.Context, s *session) error {
-	var previous *dbSecret
-	switch v, err := s.value(ctx, s.arn, stagePrevious, ""); {
-	case err == nil:
-		previous, _ = parseDBSecret(v, stagePrevious) // unusable: as if absent, as the templates do
-	case !isNotFound(err):
-		return err
-	}
 	current, err := p.secret(ctx, s, s.arn, stageCurrent)
 	if err != nil {
 		return err
@@ -74,6 +59,22 @@ func (p *postgres) setSingleUser(ctx context.Context, s *session) error {
 	}
 	if conn, err := p.connect(ctx, pending); err == nil {
 		return conn.Close(ctx) // already set
+	}
+	if p.multiUser {
+		return p.setMultiUser(ctx, s, current, pending)
+	}
+	return p.setSingleUser(ctx, s, current, pending)
+}
+
+// setSingleUser logs in as the user with the AWSCURRENT password, else
+// the AWSPREVIOUS one, and sets the AWSPENDING password.
+func (p *postgres) setSingleUser(ctx context.Context, s *session, current, pending *dbSecret) error {
+	var previous *dbSecret
+	switch v, err := s.value(ctx, s.arn, stagePrevious, ""); {
+	case err == nil:
+		previous, _ = parseDBSecret(v, stagePrevious) // unusable: as if absent, as the templates do
+	case !isNotFound(err):
+		return err
 	}
 	if err := sameLogin(pending, current, stageCurrent, pending.Username); err != nil {
 		return err
@@ -93,22 +94,10 @@ func (p *postgres) setSingleUser(ctx context.Context, s *session) error {
 	return setPassword(ctx, conn, pending.Username, pending.Password, false)
 }
 
-// setMultiUser logs in as the user with the AWSPENDING password (done
-// already?); else, once the AWSCURRENT credentials are shown to work, logs
+// setMultiUser, once the AWSCURRENT credentials are shown to work, logs
 // in as the master secret's user and creates the AWSPENDING user (granted
 // the AWSCURRENT user's role) or sets its password.
-func (p *postgres) setMultiUser(ctx context.Context, s *session) error {
-	current, err := p.secret(ctx, s, s.arn, stageCurrent)
-	if err != nil {
-		return err
-	}
-	pending, err := p.pendingSecret(ctx, s)
-	if err != nil {
-		return err
-	}
-	if conn, err := p.connect(ctx, pending); err == nil {
-		return conn.Close(ctx) // already set
-	}
+func (p *postgres) setMultiUser(ctx context.Context, s *session, current, pending *dbSecret) error {
 	alt, err := altUsername(current.Username)
 	if err != nil {
 		return err

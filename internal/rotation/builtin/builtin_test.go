@@ -141,3 +141,24 @@ func TestEncodeKeepsOtherFields(t *testing.T) {
 		t.Errorf("encode = %s, want %s", got, want)
 	}
 }
+
+func TestSameLogin(t *testing.T) {
+	current := &dbSecret{Host: "db", Username: "app"}
+	for _, tc := range []struct {
+		name    string
+		pending *dbSecret
+		user    string
+		wantErr string
+	}{
+		{"the same user and host pass", &dbSecret{Host: "db", Username: "app"}, "app", ""},
+		{"another user is refused", &dbSecret{Host: "db", Username: "admin"}, "app", "the AWSPENDING user admin is not the one the AWSCURRENT value allows (app)"},
+		{"another host is refused", &dbSecret{Host: "elsewhere", Username: "app"}, "app", "the AWSPENDING host elsewhere is not the AWSCURRENT host db"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := sameLogin(tc.pending, current, stageCurrent, tc.user)
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || err.Error() != tc.wantErr) {
+				t.Errorf("sameLogin = %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}

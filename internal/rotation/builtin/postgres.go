@@ -76,12 +76,12 @@ func (p *postgres) setSingleUser(ctx context.Context, s *session, current, pendi
 	case !isNotFound(err):
 		return err
 	}
-	if err := sameLogin(pending, current, stageCurrent, pending.Username); err != nil {
+	if err := sameLogin(pending, current, stageCurrent, current.Username); err != nil {
 		return err
 	}
 	conn, currentErr := p.connect(ctx, current)
 	if currentErr != nil && previous != nil {
-		if err := sameLogin(pending, previous, stagePrevious, pending.Username); err != nil {
+		if err := sameLogin(pending, previous, stagePrevious, previous.Username); err != nil {
 			return err
 		}
 		previous.SSL = current.SSL // the current secret knows best how to connect

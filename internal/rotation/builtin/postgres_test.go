@@ -274,6 +274,34 @@ func TestMultiUserNeedsLeaveToReadTheMasterSecret(t *testing.T) {
 	wantLogin(t, c, "the current login")
 }
 
+// Whoever may put an AWSPENDING value cannot have the single-user rotator
+// set the password of another user: setSecret refuses a pending user that
+// is not the current one.
+func TestSingleUserRefusesAnotherUser(t *testing.T) {
+	d := newDatabase(t)
+	f := newFixture(t)
+	arn := f.newSecret(t, "db/app", d.base.json(t))
+	evil := d.super
+	evil.Password = "taken-over-" + rand8()
+	f.setBeforeStep(func(ev rotation.Event) {
+		if ev.Step != rotation.StepCreate {
+			return
+		}
+		if _, err := f.sm.PutSecretValue(t.Context(), &secretsmanager.PutSecretValueInput{
+			SecretId: aws.String(arn), ClientRequestToken: aws.String(ev.ClientRequestToken),
+			SecretString: aws.String(evil.json(t)), VersionStages: []string{stagePending},
+		}); err != nil {
+			t.Errorf("put the other user's login as AWSPENDING: %v", err)
+		}
+	})
+	_, fail := f.rotateFailing(t, arn, singleUser)
+	if fail.Step != rotation.StepSet || !strings.Contains(fail.Message, "is not the one the AWSCURRENT value allows") {
+		t.Errorf("failure at %s: %q; want setSecret refusing the other user", fail.Step, fail.Message)
+	}
+	wantLogin(t, d.super, "the other user's own password")
+	wantLogin(t, d.base, "the secret's user, untouched")
+}
+
 // No step error, log line or failure report ever holds a password: here
 // each rotation fails with the password near at hand.
 func TestStepErrorsHoldNoPassword(t *testing.T) {

@@ -16,6 +16,10 @@
 //     first rotation, as SecretsManagerRDSPostgreSQLRotationMultiUser does;
 //     the previous credentials stay valid until the next rotation.
 //
+// [Lookup] returns one configured rotator; [Rotators] offers them all to
+// the server (server.Config's Builtins), which also registers each as
+// coffer-<name> with its defaults.
+//
 // Every step first checks, as the templates do, that rotation is enabled,
 // that the token names a version of the secret, and that the version is
 // AWSPENDING (a version already AWSCURRENT means there is nothing to do).

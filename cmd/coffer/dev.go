@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/coffer-dev/coffer/internal/rotation/builtin"
 	"github.com/coffer-dev/coffer/internal/server"
 )
 
@@ -43,6 +44,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	cfg.Logger = log
+	cfg.Builtins = builtin.Rotators{}
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/coffer-dev/coffer/internal/alert"
+	"github.com/coffer-dev/coffer/internal/rotation/builtin"
 	"github.com/coffer-dev/coffer/internal/server"
 	"github.com/coffer-dev/coffer/internal/sts"
 )
@@ -47,6 +48,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	cfg.Logger = log
+	cfg.Builtins = builtin.Rotators{}
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return err

@@ -445,3 +445,95 @@ func captureBody(out *map[string]any) func(*middleware.Stack) error {
 			}), middleware.After)
 	}
 }
+
+func TestRotateSecretValidation(t *testing.T) {
+	ctx := context.Background()
+	f := start(t, newClock(), "", nil)
+	arn := f.create(t, "checked", "v")
+	cases := []struct {
+		in   sm.RotateSecretInput
+		code string
+		msg  string
+	}{
+		{sm.RotateSecretInput{SecretId: &arn}, "InvalidRequestException", "No Lambda rotation function ARN is associated with this secret."},
+		{sm.RotateSecretInput{SecretId: &arn, RotationLambdaARN: aws.String("arn:aws:lambda:us-east-1:" + f.srv.Account() + ":function:nobody")},
+			"AccessDeniedException", "Secrets Manager cannot invoke the specified Lambda function"},
+		{sm.RotateSecretInput{SecretId: &arn, RotationLambdaARN: aws.String("arn:aws:lambda:us-east-1:999999999999:function:http-rot")},
+			"AccessDeniedException", "Secrets Manager cannot invoke the specified Lambda function"},
+		{sm.RotateSecretInput{SecretId: &arn, RotationLambdaARN: &f.arn, RotationRules: &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(1001)}},
+			"ValidationException", "automaticallyAfterDays"},
+		{sm.RotateSecretInput{SecretId: &arn, RotationLambdaARN: &f.arn, RotationRules: &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(3), ScheduleExpression: aws.String("rate(3 days)")}},
+			"InvalidParameterException", "both"},
+		{sm.RotateSecretInput{SecretId: &arn, RotationLambdaARN: &f.arn, RotationRules: &smtypes.RotationRulesType{ScheduleExpression: aws.String("rate(2 hours)")}},
+			"InvalidParameterException", "every 4 hours"},
+		{sm.RotateSecretInput{SecretId: &arn, RotationLambdaARN: &f.arn, RotationRules: &smtypes.RotationRulesType{ScheduleExpression: aws.String("cron(0 16 1 * MON *)")}},
+			"InvalidParameterException", "day-of-month"},
+		{sm.RotateSecretInput{SecretId: &arn, RotationLambdaARN: &f.arn, RotationRules: &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(1), Duration: aws.String("30h")}},
+			"InvalidParameterException", "Duration"},
+		{sm.RotateSecretInput{SecretId: aws.String("no-such-secret"), RotationLambdaARN: &f.arn}, "ResourceNotFoundException", ""},
+	}
+	for _, c := range cases {
+		_, err := f.srv.Client.RotateSecret(ctx, &c.in)
+		if apiCode(err) != c.code || !strings.Contains(fmt.Sprint(err), c.msg) {
+			t.Errorf("RotateSecret(%s): %v, want %s containing %q", aws.ToString(c.in.RotationLambdaARN), err, c.code, c.msg)
+		}
+	}
+	// Nothing was half-written: no rotation configured, no version added.
+	d := f.describe(t, arn)
+	if d.RotationEnabled != nil || len(d.VersionIdsToStages) != 1 {
+		t.Fatalf("a refused RotateSecret changed the secret: enabled=%v versions=%v", d.RotationEnabled, d.VersionIdsToStages)
+	}
+	// CancelRotateSecret on a secret never rotated succeeds and changes nothing.
+	if _, err := f.srv.Client.CancelRotateSecret(ctx, &sm.CancelRotateSecretInput{SecretId: &arn}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCancelRotateSecret(t *testing.T) {
+	ctx := context.Background()
+	h := &handler{key: []byte("k"), calls: map[string]int{}, failTest: 100}
+	f := start(t, newClock(), "", h)
+	arn := f.create(t, "cancelled", "v")
+	out, err := f.srv.Client.RotateSecret(ctx, &sm.RotateSecretInput{
+		SecretId: &arn, RotationLambdaARN: &f.arn, RotationRules: &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(2)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the failed attempt", func() bool { return describeRaw(t, f.srv, arn)["CofferRotationFailure"] != nil })
+	c, err := f.srv.Client.CancelRotateSecret(ctx, &sm.CancelRotateSecretInput{SecretId: &arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(c.VersionId) != aws.ToString(out.VersionId) {
+		t.Errorf("CancelRotateSecret VersionId = %q, want the pending %q", aws.ToString(c.VersionId), aws.ToString(out.VersionId))
+	}
+	d := f.describe(t, arn)
+	if d.RotationEnabled == nil || *d.RotationEnabled || d.NextRotationDate != nil {
+		t.Errorf("after cancel: RotationEnabled=%v NextRotationDate=%v", d.RotationEnabled, d.NextRotationDate)
+	}
+	// The abandoned attempt is not retried.
+	f.clock.Advance(24 * time.Hour)
+	tests := h.count(rotation.StepTest)
+	f.srv.Scheduler().RunOnce(ctx)
+	if h.count(rotation.StepTest) != tests {
+		t.Fatal("a cancelled rotation was retried")
+	}
+	// As on AWS, the pending label stays until removed; then rotation works again.
+	if _, err := f.srv.Client.RotateSecret(ctx, &sm.RotateSecretInput{SecretId: &arn}); apiCode(err) != "InvalidRequestException" {
+		t.Fatalf("RotateSecret with AWSPENDING left: %v", err)
+	}
+	if _, err := f.srv.Client.UpdateSecretVersionStage(ctx, &sm.UpdateSecretVersionStageInput{
+		SecretId: &arn, VersionStage: aws.String("AWSPENDING"), RemoveFromVersionId: out.VersionId,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.mu.Lock()
+	h.failTest = 0
+	h.mu.Unlock()
+	again, err := f.srv.Client.RotateSecret(ctx, &sm.RotateSecretInput{SecretId: &arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new rotation", func() bool { return currentVersion(f.describe(t, arn)) == aws.ToString(again.VersionId) })
+}

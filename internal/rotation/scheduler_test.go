@@ -2,6 +2,8 @@ package rotation_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -314,3 +316,65 @@ def lambda_handler(event, context):
 if __name__ == "__main__":
     lambda_handler(json.load(sys.stdin), None)
 `
+
+// A function that hangs fails its step at the step timeout and holds up no
+// other rotation.
+func TestHungFunctionTimesOutAlone(t *testing.T) {
+	ctx := context.Background()
+	released := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // never answers while the test runs
+		case <-r.Context().Done():
+		case <-released:
+		}
+	}))
+	t.Cleanup(hang.Close)
+	t.Cleanup(func() { close(released) })
+	h := &handler{key: []byte("k"), calls: map[string]int{}}
+	good := httptest.NewServer(h)
+	t.Cleanup(good.Close)
+	keyFile := filepath.Join(t.TempDir(), "k")
+	if err := os.WriteFile(keyFile, h.key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := newClock()
+	srv := coffertest.NewServer(t, coffertest.Options{Configure: func(cfg *server.Config) {
+		cfg.Clock = c.Now
+		cfg.RotationStepTimeout = 3 * time.Second
+		cfg.RotationFunctions = []server.RotationFunction{{Name: "hangs", URL: hang.URL}, {Name: "good", URL: good.URL, SigningKeyFile: keyFile}}
+	}})
+	h.sm = srv.Client
+	rules := &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(1)}
+	var arns []string
+	for _, name := range []string{"stuck", "fine"} {
+		out, err := srv.Client.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("v1")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		arns = append(arns, aws.ToString(out.ARN))
+	}
+	if _, err := srv.Client.RotateSecret(ctx, &sm.RotateSecretInput{SecretId: &arns[0], RotationLambdaARN: aws.String("hangs"), RotationRules: rules}); err != nil {
+		t.Fatal(err)
+	}
+	rot, err := srv.Client.RotateSecret(ctx, &sm.RotateSecretInput{SecretId: &arns[1], RotationLambdaARN: aws.String("good"), RotationRules: rules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the other rotation", func() bool {
+		d, err := srv.Client.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: &arns[1]})
+		return err == nil && currentVersion(d) == aws.ToString(rot.VersionId)
+	})
+	// The other rotation finished while the hung one was still running.
+	if raw := describeRaw(t, srv, arns[0]); raw["CofferRotationFailure"] != nil {
+		t.Fatalf("the hung step ended before the other rotation finished: %v", raw["CofferRotationFailure"])
+	}
+	var fail map[string]any
+	waitFor(t, "the hung step to time out", func() bool {
+		raw := describeRaw(t, srv, arns[0])
+		fail, _ = raw["CofferRotationFailure"].(map[string]any)
+		return fail != nil
+	})
+	if fail["Step"] != "createSecret" || !strings.Contains(fail["Message"].(string), "deadline") && !strings.Contains(fail["Message"].(string), "timeout") {
+		t.Errorf("failure = %v", fail)
+	}
+}

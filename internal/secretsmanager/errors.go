@@ -10,6 +10,7 @@ import (
 	"github.com/coffer-dev/coffer/internal/iam"
 	"github.com/coffer-dev/coffer/internal/password"
 	"github.com/coffer-dev/coffer/internal/request"
+	"github.com/coffer-dev/coffer/internal/rotation"
 	"github.com/coffer-dev/coffer/internal/secrets"
 )
 
@@ -88,6 +89,9 @@ func (a *API) toAWS(ctx context.Context, err error) *awsproto.Error {
 		return clientError(typeInvalidParameter, e.Reason)
 	}
 	if e, ok := errors.AsType[*iam.AccessDeniedError](err); ok {
+		return clientError(typeAccessDenied, e.Error())
+	}
+	if e, ok := errors.AsType[*rotation.ErrUnknownFunction](err); ok {
 		return clientError(typeAccessDenied, e.Error())
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

@@ -6,16 +6,19 @@
 //	 │         └─ wraps a fresh 32-byte data key per sealed value
 //	 │              └─ AES-256-GCM(value, AAD from the caller: secret ARN + version id)
 //	 ├─ HKDF-SHA256 "metadata records" → SealRecord/OpenRecord, AAD = storage key
-//	 └─ HKDF-SHA256 "storage key blinding" → Blind, HMAC-SHA256 of names
+//	 ├─ HKDF-SHA256 "storage key blinding" → Blind, HMAC-SHA256 of names
+//	 ├─ HKDF-SHA256 "audit field digests" → AuditKeys: HMAC-SHA256 of sensitive request fields
+//	 └─ HKDF-SHA256 "audit checkpoint signing" → AuditKeys: Ed25519 seed of the audit log's signer
 //
 // Every cipher is AES-256-GCM with a random 96-bit nonce (crypto/rand). A key
 // must not seal more than 2^32 messages: that bounds the values sealed under
 // one KMS key and the records sealed under one root key. Data keys seal one
 // value each.
 //
-// Owns: the root key (RootKey, LoadOrCreateRootKey), KMS keys (Keyring,
-// ResolveKey) and their records under the "kms/" storage prefix, the sealed
-// value and sealed record formats, and storage-key blinding.
+// Owns: the root key (RootKey, LoadOrCreateRootKey, LoadRootKey), KMS keys
+// (Keyring, ResolveKey) and their records under the "kms/" storage prefix,
+// the sealed value and sealed record formats, storage-key blinding, and the
+// derivation of the audit log's keys (AuditKeys; the audit package uses them).
 //
 // Must not import: net/http or any API package, the secrets package or any
 // other domain package, math/rand. It imports from Coffer only storage and

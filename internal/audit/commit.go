@@ -1,0 +1,401 @@
+package audit
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"time"
+)
+
+// errMoved reports that the file being written is no longer the one at its
+// path: the file or its directory was removed, renamed or replaced.
+var errMoved = errors.New("the log file was moved or removed")
+
+// commitLoop is the committer: it takes one append, then every append
+// already waiting, and writes them with one write and one fdatasync, until
+// Close. Between appends it writes the checkpoints and rotations that time
+// makes due.
+func (l *Log) commitLoop() {
+	defer close(l.done)
+	tick := time.NewTicker(min(l.cfg.CheckpointInterval, l.cfg.MaxFileAge) / 2)
+	defer tick.Stop()
+	batch := make([]*appendReq, 0, maxBatch)
+	for {
+		select {
+		case <-l.closing:
+			l.closeErr = l.finish(batch)
+			return
+		case r := <-l.reqs:
+			batch = append(batch[:0], r)
+			l.gather(&batch)
+			l.commit(batch, "")
+			clear(batch)
+		case <-tick.C:
+			l.tick()
+		}
+	}
+}
+
+// gather adds the appends already waiting to batch, yielding a few times
+// so that appenders still encoding their events can join (as bolt's
+// committer does; it matters most on one core).
+func (l *Log) gather(batch *[]*appendReq) {
+	for yields := 0; ; yields++ {
+		n := len(*batch)
+	drain:
+		for len(*batch) < maxBatch {
+			select {
+			case r := <-l.reqs:
+				*batch = append(*batch, r)
+			default:
+				break drain
+			}
+		}
+		if yields == 4 || (yields > 0 && len(*batch) == n) || len(*batch) == maxBatch {
+			return
+		}
+		runtime.Gosched()
+	}
+}
+
+// tick writes what time has made due: an interval checkpoint, a rotation,
+// or, after a failure, the Recover checkpoint that restarts the chain.
+func (l *Log) tick() {
+	now := l.cfg.Now()
+	switch {
+	case !l.w.fresh && now.Sub(l.w.opened) >= l.cfg.MaxFileAge:
+		l.commit(nil, Rotate)
+	case l.w.sinceCheckpoint > 0 && now.Sub(l.w.checkpointAt) >= l.cfg.CheckpointInterval:
+		l.commit(nil, Interval)
+	case l.w.resume != nil:
+		l.commit(nil, "")
+	}
+}
+
+// finish commits the appends still queued and a Close checkpoint, then
+// closes the file.
+func (l *Log) finish(batch []*appendReq) error {
+	for {
+		batch = batch[:0]
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-l.reqs:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		if len(batch) < maxBatch {
+			break
+		}
+		l.commit(batch, "")
+	}
+	err := l.commit(batch, Close)
+	if l.w.f != nil {
+		if cerr := l.w.f.Close(); err == nil {
+			err = cerr
+		}
+		l.w.f = nil
+	}
+	if err != nil {
+		return fmt.Errorf("audit: close: %w", err)
+	}
+	l.log.Info("audit log closed", "dir", l.cfg.Dir, "seq", l.w.seq)
+	return nil
+}
+
+// pending is one write being built: the records' lines and the chain
+// state after them, applied to the writer only once the write is durable.
+type pending struct {
+	buf             []byte
+	seq             uint64
+	hash            [sha256.Size]byte
+	events          int
+	checkpoints     int
+	sinceCheckpoint int              // events after the last checkpoint in buf, or -1 if none in buf
+	last            CheckpointReason // of the last record, "" for an event
+}
+
+func (p *pending) event(body []byte) {
+	p.seq++
+	p.buf, p.hash = appendRecord(p.buf, p.seq, &p.hash, false, body, nil)
+	p.events++
+	if p.sinceCheckpoint >= 0 {
+		p.sinceCheckpoint++
+	}
+	p.last = ""
+}
+
+func (l *Log) checkpoint(p *pending, reason CheckpointReason, resume *Resume) {
+	body, err := json.Marshal(Checkpoint{Reason: reason, Time: l.cfg.Now().UTC(), Key: l.cfg.Keys.id, Resume: resume})
+	if err != nil {
+		panic(fmt.Sprintf("audit: encode checkpoint: %v", err)) // plain struct of strings and numbers
+	}
+	p.seq++
+	p.buf, p.hash = appendRecord(p.buf, p.seq, &p.hash, true, body, l.cfg.Keys.signer)
+	p.checkpoints++
+	p.sinceCheckpoint = 0
+	p.last = reason
+}
+
+// commit writes the live appends of batch, and the checkpoint want (or
+// the one that size, age or count make due), as one write made durable by
+// one fdatasync, and answers every append. It returns the write's error.
+func (l *Log) commit(batch []*appendReq, want CheckpointReason) error {
+	if err := l.ensureFile(); err != nil {
+		reply(batch, err)
+		return err
+	}
+	p := pending{buf: l.w.buf[:0], seq: l.w.seq, hash: l.w.hash, sinceCheckpoint: -1}
+	if l.w.resume != nil {
+		l.checkpoint(&p, Recover, l.w.resume)
+	}
+	for _, r := range batch {
+		if r.err = r.ctx.Err(); r.err == nil {
+			p.event(r.body)
+		}
+	}
+	reason := want
+	if reason != Close {
+		size := l.w.size + int64(len(p.buf))
+		aged := (!l.w.fresh || p.events > 0) && l.cfg.Now().Sub(l.w.opened) >= l.cfg.MaxFileAge
+		switch {
+		case size >= l.cfg.MaxFileBytes || aged:
+			reason = Rotate
+		case reason == "" && l.w.sinceCheckpoint+p.events >= l.cfg.CheckpointEvery:
+			reason = Interval
+		}
+	}
+	if reason == Rotate && l.w.fresh && p.events == 0 && p.checkpoints == 0 {
+		reason = "" // nothing to rotate away from
+	}
+	if reason != "" {
+		l.checkpoint(&p, reason, nil)
+	}
+	if len(p.buf) == 0 {
+		reply(batch, nil)
+		return nil
+	}
+	if err := l.writeSync(p.buf); err != nil {
+		l.abandon(err)
+		err = fmt.Errorf("audit: record not durable: %w", err)
+		reply(batch, err)
+		return err
+	}
+	l.apply(&p)
+	reply(batch, nil)
+	if reason == Rotate {
+		l.w.f.Close()
+		l.w.f = nil
+		if err := l.ensureFile(); err != nil {
+			// The chain is intact; the next write tries again.
+			l.log.Error("audit: start the next log file", "dir", l.cfg.Dir, "err", err)
+		}
+	}
+	return nil
+}
+
+func reply(batch []*appendReq, err error) {
+	for _, r := range batch {
+		if r.err == nil {
+			r.err = err
+		}
+		r.done <- r.err
+	}
+}
+
+// apply makes p the writer's state once it is durable.
+func (l *Log) apply(p *pending) {
+	w := &l.w
+	w.seq, w.hash = p.seq, p.hash
+	w.size += int64(len(p.buf))
+	w.lastFile, w.lastEnd = w.name, w.size
+	w.fresh = false
+	w.resume = nil
+	if p.sinceCheckpoint >= 0 {
+		w.sinceCheckpoint = p.sinceCheckpoint
+		w.checkpointAt = l.cfg.Now()
+	} else {
+		w.sinceCheckpoint += p.events
+	}
+	if cap(p.buf) <= 1<<20 {
+		w.buf = p.buf[:0]
+	}
+	l.records.Add(uint64(p.events))
+	l.checkpoints.Add(uint64(p.checkpoints))
+}
+
+// writeSync writes buf to the file, makes it durable, and checks that the
+// file is still the one at its path.
+func (l *Log) writeSync(buf []byte) error {
+	n, err := l.w.f.Write(buf)
+	if err == nil && n < len(buf) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", l.w.path, err)
+	}
+	if err := datasync(l.w.f); err != nil {
+		return fmt.Errorf("fdatasync %s: %w", l.w.path, err)
+	}
+	if !l.inPlace() {
+		return fmt.Errorf("%s: %w", l.w.path, errMoved)
+	}
+	l.syncs.Add(1)
+	return nil
+}
+
+// inPlace reports whether the open file is still the file at its path, so
+// that records are never acknowledged into a file nobody will find: one
+// whose directory was removed or renamed away.
+func (l *Log) inPlace() bool {
+	open, err := l.w.f.Stat()
+	if err != nil {
+		return false
+	}
+	cur, err := os.Stat(l.w.path)
+	return err == nil && os.SameFile(open, cur)
+}
+
+// ensureFile creates the next log file if none is open: named after the
+// next sequence number, 0600, and with its directory entry made durable.
+func (l *Log) ensureFile() error {
+	if l.w.f != nil {
+		return nil
+	}
+	name := fileName(l.w.seq + 1)
+	path := filepath.Join(l.cfg.Dir, name)
+	const flag = os.O_WRONLY | os.O_CREATE | os.O_EXCL | os.O_APPEND
+	f, err := l.cfg.OpenFile(path, flag, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		// A file the chain does not reach (its first record would follow
+		// the last one acknowledged): debris of a failed write that could
+		// not be removed then. Keep it, out of the way.
+		aside, aerr := setAside(path)
+		if aerr != nil {
+			return fmt.Errorf("audit: create %s: %w", path, err)
+		}
+		l.noteSetAside("file in the way", aside)
+		f, err = l.cfg.OpenFile(path, flag, 0o600)
+	}
+	if err != nil {
+		return fmt.Errorf("audit: create %s: %w", path, err)
+	}
+	if err := syncDir(l.cfg.Dir); err != nil {
+		f.Close()
+		os.Remove(path)
+		return fmt.Errorf("audit: create %s: fsync directory: %w", path, err)
+	}
+	l.w.f, l.w.path, l.w.name = f, path, name
+	l.w.size, l.w.opened, l.w.fresh = 0, l.cfg.Now(), true
+	return nil
+}
+
+// noteSetAside records in the pending Resume that a file was set aside.
+func (l *Log) noteSetAside(cause, aside string) {
+	if l.w.resume == nil {
+		l.w.resume = &Resume{Cause: cause, File: l.w.lastFile, Offset: l.w.lastEnd}
+	}
+	if l.w.resume.SetAside != "" {
+		aside = l.w.resume.SetAside + " " + aside
+	}
+	l.w.resume.SetAside = aside
+}
+
+// abandon gives up the open file after a failed write: nothing more is
+// written to it, and the next write starts a new file with a Recover
+// checkpoint that continues the chain after the last acknowledged record.
+// A file that holds no acknowledged record is removed instead (or set
+// aside, if it cannot be), so that repeated failures leave no litter.
+func (l *Log) abandon(cause error) {
+	l.failures.Add(1)
+	w := &l.w
+	fi, statErr := w.f.Stat()
+	w.f.Close()
+	w.f = nil
+	r := &Resume{Cause: causeText(cause), File: w.lastFile, Offset: w.lastEnd}
+	if w.resume != nil {
+		r.SetAside = w.resume.SetAside
+	}
+	switch {
+	case w.fresh:
+		if statErr == nil {
+			if cur, err := os.Stat(w.path); err == nil && os.SameFile(fi, cur) {
+				if os.Remove(w.path) != nil {
+					if aside, err := setAside(w.path); err == nil {
+						r.SetAside = joinSpace(r.SetAside, aside)
+					}
+				} else {
+					syncDir(l.cfg.Dir)
+				}
+			}
+		}
+	case statErr == nil:
+		r.Abandoned = fi.Size() - w.size
+	}
+	w.resume = r
+	l.log.Error("audit: write failed; requests are refused until a write succeeds", "dir", l.cfg.Dir, "file", w.name, "seq", w.seq, "err", cause)
+}
+
+func joinSpace(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + " " + b
+}
+
+// causeText is the short cause a Recover checkpoint gives: what failed,
+// and the system's reason, without paths.
+func causeText(err error) string {
+	what := "write failed"
+	if errors.Is(err, errMoved) {
+		return "log file moved or removed"
+	}
+	if pe, ok := errors.AsType[*os.SyscallError](err); ok && pe.Syscall == "fdatasync" {
+		what = "fdatasync failed"
+	}
+	if errno, ok := errors.AsType[syscall.Errno](err); ok {
+		return what + ": " + errno.Error()
+	}
+	return what
+}
+
+// setAside renames path out of the log's name pattern, to path.torn (or
+// path.torn.N if that exists), and returns the new base name.
+func setAside(path string) (string, error) {
+	for i := 0; i < 100; i++ {
+		to := path + tornSuffix
+		if i > 0 {
+			to = fmt.Sprintf("%s%s.%d", path, tornSuffix, i)
+		}
+		if _, err := os.Lstat(to); err == nil {
+			continue
+		}
+		if err := os.Rename(path, to); err != nil {
+			return "", err
+		}
+		syncDir(filepath.Dir(path))
+		return filepath.Base(to), nil
+	}
+	return "", fmt.Errorf("no free name to set %s aside", path)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

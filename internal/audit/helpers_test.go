@@ -104,6 +104,9 @@ func mustVerify(t testing.TB, dir string, k *Keys, opts VerifyOptions) *Report {
 	if err != nil {
 		t.Fatalf("Verify(%s) = %v", dir, err)
 	}
+	for _, n := range rep.Notices {
+		t.Logf("notice: %s", n)
+	}
 	return rep
 }
 

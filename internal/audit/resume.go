@@ -105,8 +105,11 @@ func (l *Log) resumeChain(ctx context.Context) error {
 		}
 		l.w.seq, l.w.hash = t.seq, t.hash
 		l.w.lastFile, l.w.lastEnd = filepath.Base(path), t.end
-		if t.reason != Close || aside != "" {
+		switch {
+		case t.reason != Close:
 			l.w.resume = &Resume{Cause: "unclean shutdown", File: l.w.lastFile, Offset: t.end, Abandoned: damaged, SetAside: aside}
+		case aside != "":
+			l.w.resume = &Resume{Cause: "torn file after the Close checkpoint", File: l.w.lastFile, Offset: t.end, SetAside: aside}
 		}
 		return nil
 	}

@@ -144,9 +144,8 @@ func Verify(ctx context.Context, opts VerifyOptions, files ...string) (*Report, 
 	var prevName string
 	var prevSize int64
 	for i, path := range files {
-		last := i == len(files)-1
 		var err error
-		pending, prevSize, err = v.file(ctx, path, pending, prevName, prevSize, last)
+		pending, prevSize, err = v.openFile(ctx, path, pending, prevName, prevSize, i == len(files)-1)
 		if err != nil {
 			return v.rep, err
 		}
@@ -156,11 +155,7 @@ func Verify(ctx context.Context, opts VerifyOptions, files ...string) (*Report, 
 	return v.rep, v.end(pending)
 }
 
-// file verifies one file. pending is a problem the previous file ended
-// in; only a Recover checkpoint at the start of this file excuses it. It
-// returns the problem this file ends in, if any, for the next file to
-// excuse, and the file's size.
-func (v *verifier) file(ctx context.Context, path string, pending *ChainError, prevName string, prevSize int64, last bool) (*ChainError, int64, error) {
+func (v *verifier) openFile(ctx context.Context, path string, pending *ChainError, prevName string, prevSize int64, last bool) (*ChainError, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, fmt.Errorf("audit: verify: %w", err)
@@ -170,7 +165,15 @@ func (v *verifier) file(ctx context.Context, path string, pending *ChainError, p
 	if err != nil {
 		return nil, 0, fmt.Errorf("audit: verify: %w", err)
 	}
-	lr := newLineReader(f)
+	return v.file(ctx, path, f, fi.Size(), pending, prevName, prevSize, last)
+}
+
+// file verifies one file, read from r. pending is a problem the previous
+// file ended in; only a Recover checkpoint at the start of this file
+// excuses it. It returns the problem this file ends in, if any, for the
+// next file to excuse, and the file's size.
+func (v *verifier) file(ctx context.Context, path string, r io.Reader, size int64, pending *ChainError, prevName string, prevSize int64, last bool) (*ChainError, int64, error) {
+	lr := newLineReader(r)
 	first := true
 	for {
 		if err := ctx.Err(); err != nil {
@@ -186,18 +189,18 @@ func (v *verifier) file(ctx context.Context, path string, pending *ChainError, p
 		var r *record
 		switch {
 		case errors.Is(err, errTooLong):
-			return v.firstProblem(pending, problem(KindMalformed, fmt.Sprintf("line longer than %d bytes", maxLine))), fi.Size(), nil
+			return v.firstProblem(pending, problem(KindMalformed, fmt.Sprintf("line longer than %d bytes", maxLine))), size, nil
 		case err != nil:
 			return nil, 0, fmt.Errorf("audit: verify: read %s: %w", path, err)
 		case !complete:
-			return v.firstProblem(pending, problem(KindTruncated, "the last line is incomplete: a torn write, or the file was cut")), fi.Size(), nil
+			return v.firstProblem(pending, problem(KindTruncated, "the last line is incomplete: a torn write, or the file was cut")), size, nil
 		}
 		r, err = parseRecord(line)
 		switch {
 		case errors.Is(err, errAltered):
-			return v.firstProblem(pending, problem(KindAltered, "the record's hash does not match its content")), fi.Size(), nil
+			return v.firstProblem(pending, problem(KindAltered, "the record's hash does not match its content")), size, nil
 		case err != nil:
-			return v.firstProblem(pending, problem(KindMalformed, "the line is not an audit record")), fi.Size(), nil
+			return v.firstProblem(pending, problem(KindMalformed, "the line is not an audit record")), size, nil
 		}
 		if first {
 			first = false
@@ -212,11 +215,11 @@ func (v *verifier) file(ctx context.Context, path string, pending *ChainError, p
 			if last || pending != nil {
 				return nil, 0, cerr
 			}
-			return cerr, fi.Size(), nil
+			return cerr, size, nil
 		}
 		v.apply(r, path, lr.line, lr.off)
 	}
-	return pending, fi.Size(), nil
+	return pending, size, nil
 }
 
 // firstProblem returns p unless an earlier problem is still unexcused.

@@ -208,17 +208,17 @@ func prepare(e *Event, k *Keys, now time.Time) (*Event, error) {
 }
 
 // prepareParams copies params, digesting sensitive ones and cutting long
-// names and values. Past maxParams, parameters are dropped in name order
-// and "_dropped" says how many.
+// names and values. Of more than maxParams parameters, the first
+// maxParams-1 in name order are kept and "_dropped" counts the others.
 func prepareParams(params map[string]string, k *Keys) (map[string]string, error) {
 	if len(params) == 0 {
 		return nil, nil
 	}
-	out := make(map[string]string, min(len(params), maxParams+1))
+	out := make(map[string]string, min(len(params), maxParams))
 	names := slices.Sorted(maps.Keys(params))
 	for i, name := range names {
-		if i == maxParams {
-			out["_dropped"] = fmt.Sprint(len(names) - maxParams)
+		if len(names) > maxParams && i == maxParams-1 {
+			out["_dropped"] = fmt.Sprint(len(names) - i)
 			break
 		}
 		v := params[name]

@@ -221,6 +221,18 @@ var depRules = []depRule{
 		deny: []string{"net/http", "internal/awsproto", "internal/secrets", "internal/secretsmanager", "internal/server"},
 	},
 	{
+		why:   "audit imports from Coffer only keys, and not net/http, so that the domain may call it (internal/audit/doc.go)",
+		from:  []string{"internal/audit"},
+		deny:  []string{"net/http", "./..."},
+		allow: []string{"internal/keys", "internal/storage", "internal/atomicfile"},
+	},
+	{
+		why:   "the SIEM sink imports from Coffer only audit (internal/audit/httpsink/doc.go)",
+		from:  []string{"internal/audit/httpsink"},
+		deny:  []string{"./..."},
+		allow: []string{"internal/audit", "internal/keys", "internal/storage", "internal/atomicfile"},
+	},
+	{
 		why:  "request carries request facts without HTTP (internal/request)",
 		from: []string{"internal/request"},
 		deny: []string{"net/http"},
@@ -670,6 +682,10 @@ func TestDependencyDetector(t *testing.T) {
 		{ImportPath: m("internal/request"), Imports: []string{m("internal/iam")}, Deps: []string{m("internal/iam"), "context"}},
 		{ImportPath: m("internal/manifest"), Imports: []string{m("internal/ref"), m("internal/awsproto")},
 			Deps: []string{m("internal/ref"), m("internal/awsproto")}},
+		{ImportPath: m("internal/audit"), Imports: []string{m("internal/keys"), "net/http"},
+			Deps: []string{m("internal/keys"), m("internal/storage"), "net/http"}},
+		{ImportPath: m("internal/audit/httpsink"), Imports: []string{m("internal/audit"), "net/http"},
+			Deps: []string{m("internal/audit"), m("internal/keys"), m("internal/storage"), "net/http"}},
 	}
 	wantProblems(t, depProblems(pkgs, depRules),
 		"internal/storage/bolt depends on internal/keys (internal/storage/bolt → internal/keys): storage knows nothing",
@@ -681,6 +697,7 @@ func TestDependencyDetector(t *testing.T) {
 		"internal/secretsmanager depends on internal/coffertest",
 		"internal/secretsmanager depends on internal/server (internal/secretsmanager → internal/coffertest → internal/server)",
 		"internal/manifest depends on internal/awsproto (internal/manifest → internal/awsproto): manifest is pure",
+		"internal/audit depends on net/http (internal/audit → net/http): audit imports from Coffer only keys",
 	)
 	gone := []depRule{
 		{why: "a package that was renamed", from: []string{"internal/gone"}},

@@ -154,8 +154,20 @@ var sensitiveParams = map[string]bool{
 // IsSensitiveParam reports whether Append records the parameter name only
 // as a digest, whatever its value.
 func IsSensitiveParam(name string) bool {
-	n := strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(name))
-	return sensitiveParams[n]
+	var buf [maxParamName]byte
+	n := 0
+	for i := 0; i < len(name) && n < len(buf); i++ {
+		switch c := name[i]; {
+		case c == '-' || c == '_':
+		case 'A' <= c && c <= 'Z':
+			buf[n] = c + 'a' - 'A'
+			n++
+		default:
+			buf[n] = c
+			n++
+		}
+	}
+	return sensitiveParams[string(buf[:n])]
 }
 
 // prepare returns a copy of e ready for the sinks: ID and Time set, Time

@@ -40,6 +40,7 @@ Usage:
   coffer run -- CMD       run CMD with the secret references in its environment resolved
   coffer import FILE      move hard-coded secrets of a serverless.yml, template or .env into Coffer
   coffer agent [flags]    serve cached secrets to local processes (Lambda extension and AWS agent compatible)
+  coffer audit verify|query|pubkey|hmac   check, search and match the audit log
   coffer version          print the version
 
 Run "coffer <command> -h" for a command's flags.
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runImport(ctx, args[1:], stdout, stderr)
 	case "agent":
 		return runAgent(ctx, args[1:], processAgentEnv(), stderr)
+	case "audit":
+		return runAudit(ctx, args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":

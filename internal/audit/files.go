@@ -11,6 +11,9 @@ import (
 	"strings"
 )
 
+// DirName is the log's directory inside the data dir: <data-dir>/audit.
+const DirName = "audit"
+
 // Log files are named after the sequence number of their first record,
 // zero-padded so that names sort in chain order:
 // audit-00000000000000000001.jsonl.

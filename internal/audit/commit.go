@@ -70,6 +70,10 @@ func (l *Log) gather(batch *[]*appendReq) {
 func (l *Log) tick() {
 	now := l.cfg.Now()
 	switch {
+	case l.w.f == nil:
+		if l.w.resume != nil {
+			l.commit(nil, "") // after a failure: try to restart the chain
+		}
 	case !l.w.fresh && now.Sub(l.w.opened) >= l.cfg.MaxFileAge:
 		l.commit(nil, Rotate)
 	case l.w.sinceCheckpoint > 0 && now.Sub(l.w.checkpointAt) >= l.cfg.CheckpointInterval:

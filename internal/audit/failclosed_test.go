@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/synctest"
+	"time"
 )
 
 // faults injects failures into the log's files, as a full disk or a
@@ -297,4 +299,31 @@ func appendBytes(t *testing.T, path string, b []byte) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestTheChainRestartsWithoutWaitingForAnAppend checks that once writes
+// work again the committer writes the Recover checkpoint on its own, so
+// that the failure is sealed into the chain even if no request comes.
+func TestTheChainRestartsWithoutWaitingForAnAppend(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k := testKeys(t)
+		dir := filepath.Join(t.TempDir(), "audit")
+		var fl faults
+		l := openTestLog(t, dir, k, func(c *LogConfig) { c.OpenFile = fl.open; c.CheckpointInterval = time.Second })
+		appendN(t, l, 0, 2)
+		fl.set(syscall.ENOSPC, nil)
+		if err := l.Append(context.Background(), testEvent(2)); err == nil {
+			t.Fatal("Append with a full disk succeeded")
+		}
+		fl.set(nil, nil)
+		time.Sleep(time.Second) // fake time: the committer's ticker fires
+		synctest.Wait()
+		if st := l.Stats(); st.Checkpoints != 1 {
+			t.Errorf("Stats() = %+v, want the Recover checkpoint written without an append", st)
+		}
+		closeLog(t, l)
+		if rep := mustVerify(t, dir, k, VerifyOptions{}); len(rep.Notices) != 1 {
+			t.Errorf("Verify notices = %q, want one", rep.Notices)
+		}
+	})
 }

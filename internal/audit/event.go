@@ -5,8 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -219,15 +217,34 @@ func prepare(e *Event, k *Keys, now time.Time) (*Event, error) {
 	return &p, nil
 }
 
-// prepareParams copies params, digesting sensitive ones and cutting long
-// names and values. Of more than maxParams parameters, the first
+// prepareParams returns params with sensitive ones digested and long
+// names and values cut, in a new map if anything changed (params itself
+// is never modified). Of more than maxParams parameters, the first
 // maxParams-1 in name order are kept and "_dropped" counts the others.
 func prepareParams(params map[string]string, k *Keys) (map[string]string, error) {
 	if len(params) == 0 {
 		return nil, nil
 	}
+	if len(params) <= maxParams {
+		clean := true
+		for name, v := range params {
+			switch {
+			case len(name) > maxParamName:
+				clean = false
+			case isDigest(v):
+			case strings.HasPrefix(v, digestPrefix), IsSensitiveParam(name), len(v) > maxParamValue:
+				clean = false
+			}
+			if !clean {
+				break
+			}
+		}
+		if clean {
+			return params, nil // shared: sinks encode events before Write returns
+		}
+	}
 	out := make(map[string]string, min(len(params), maxParams))
-	names := slices.Sorted(maps.Keys(params))
+	names := sortedNames(params)
 	for i, name := range names {
 		if len(names) > maxParams && i == maxParams-1 {
 			out["_dropped"] = fmt.Sprint(len(names) - i)

@@ -8,9 +8,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/coffer-dev/coffer/internal/keys"
 )
@@ -27,7 +29,8 @@ type Keys struct {
 	digest []byte
 	signer ed25519.PrivateKey
 	public ed25519.PublicKey
-	id     string // keyID(public)
+	id     string    // keyID(public)
+	macs   sync.Pool // of hash.Hash: HMAC-SHA256 under digest
 }
 
 // KeysFromRoot derives the audit keys from the root key (keys.AuditKeys):
@@ -51,15 +54,23 @@ func NewKeys(digestKey []byte, signer ed25519.PrivateKey) (*Keys, error) {
 		return nil, errors.New("audit: signing key is not an Ed25519 private key")
 	}
 	pub := signer.Public().(ed25519.PublicKey)
-	return &Keys{digest: append([]byte(nil), digestKey...), signer: signer, public: pub, id: keyID(pub)}, nil
+	k := &Keys{digest: append([]byte(nil), digestKey...), signer: signer, public: pub, id: keyID(pub)}
+	k.macs.New = func() any { return hmac.New(sha256.New, k.digest) }
+	return k, nil
 }
 
 // Digest returns the keyed digest of a sensitive value,
 // "hmac-sha256:<64 hex digits>": what the log records in its place.
 func (k *Keys) Digest(value []byte) string {
-	m := hmac.New(sha256.New, k.digest)
+	m := k.macs.Get().(hash.Hash)
+	defer k.macs.Put(m)
+	m.Reset()
 	m.Write(value)
-	return digestPrefix + hex.EncodeToString(m.Sum(nil))
+	var sum [sha256.Size]byte
+	var out [len(digestPrefix) + 2*sha256.Size]byte
+	copy(out[:], digestPrefix)
+	hex.Encode(out[len(digestPrefix):], m.Sum(sum[:0]))
+	return string(out[:])
 }
 
 // MatchDigest reports, in constant time, whether digest is the digest of

@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -220,10 +219,7 @@ func (l *Log) Append(ctx context.Context, e *Event) error {
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(p)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidEvent, err)
-	}
+	body := appendEvent(make([]byte, 0, 1024), p)
 	if len(body) > maxEventBytes {
 		return fmt.Errorf("%w: %d bytes encoded, more than %d", ErrInvalidEvent, len(body), maxEventBytes)
 	}

@@ -19,7 +19,8 @@ type Sink interface {
 	// Name identifies the sink in logs and stats ("file", "stdout", ...).
 	Name() string
 	// Write delivers e, which Trail has prepared (ID and time set,
-	// sensitive parameters digested) and which the sink must not modify.
+	// sensitive parameters digested) and which the sink must not modify
+	// nor keep after Write returns (encode it, as every sink here does).
 	// It returns nil once the sink has accepted e: durably if Durable.
 	// It must not block for long: a sink that waits for room in a buffer
 	// bounds that wait.
@@ -207,11 +208,10 @@ func ParseFormat(s string) (Format, error) {
 
 // AppendJSON appends e in format f to dst, without a newline.
 func AppendJSON(dst []byte, e *Event, f Format) ([]byte, error) {
-	var v any = e
-	if f == FormatCloudTrail {
-		v = CloudTrail(e)
+	if f != FormatCloudTrail {
+		return appendEvent(dst, e), nil
 	}
-	b, err := json.Marshal(v)
+	b, err := json.Marshal(CloudTrail(e))
 	if err != nil {
 		return dst, fmt.Errorf("audit: encode event: %w", err)
 	}

@@ -70,10 +70,8 @@ func (f *faultFile) Sync() error {
 
 func TestAppendFailsWhileTheDiskIsFullAndRecovers(t *testing.T) {
 	t.Parallel()
-	k := testKeys(t)
-	dir := filepath.Join(t.TempDir(), "audit")
 	var fl faults
-	l := openTestLog(t, dir, k, func(c *LogConfig) { c.OpenFile = fl.open; c.CheckpointEvery = 4 })
+	l, dir, k := newTestLog(t, func(c *LogConfig) { c.OpenFile = fl.open; c.CheckpointEvery = 4 })
 	appendN(t, l, 0, 5)
 
 	fl.set(syscall.ENOSPC, nil)
@@ -100,20 +98,26 @@ func TestAppendFailsWhileTheDiskIsFullAndRecovers(t *testing.T) {
 	}
 }
 
-func TestAppendFailsWhenFdatasyncFailsAndRecovers(t *testing.T) {
-	t.Parallel()
-	k := testKeys(t)
-	dir := filepath.Join(t.TempDir(), "audit")
+// logWithAFailedFdatasync writes req-0 to req-2, then req-99, whose
+// fdatasync fails, then req-3 and req-4, and closes the log.
+func logWithAFailedFdatasync(t *testing.T) (dir string, k *Keys) {
+	t.Helper()
 	var fl faults
-	l := openTestLog(t, dir, k, func(c *LogConfig) { c.OpenFile = fl.open })
+	l, dir, k := newTestLog(t, func(c *LogConfig) { c.OpenFile = fl.open })
 	appendN(t, l, 0, 3)
 	fl.set(nil, syscall.EIO)
-	if err := l.Append(context.Background(), testEvent(3)); !errors.Is(err, syscall.EIO) {
+	if err := l.Append(context.Background(), testEvent(99)); !errors.Is(err, syscall.EIO) {
 		t.Fatalf("Append with a failing fdatasync = %v, want an error wrapping EIO", err)
 	}
 	fl.set(nil, nil)
-	appendN(t, l, 4, 2)
+	appendN(t, l, 3, 2)
 	closeLog(t, l)
+	return dir, k
+}
+
+func TestAppendFailsWhenFdatasyncFailsAndRecovers(t *testing.T) {
+	t.Parallel()
+	dir, k := logWithAFailedFdatasync(t)
 	rep := mustVerify(t, dir, k, VerifyOptions{})
 	// The record whose fdatasync failed is whole in the first file, but was
 	// never acknowledged: the chain resumes after seq 3.
@@ -129,9 +133,7 @@ func TestAppendFailsWhenFdatasyncFailsAndRecovers(t *testing.T) {
 // permissions, so this is a failure tests can provoke as root.
 func TestAppendFailsWhenTheDirectoryIsReplaced(t *testing.T) {
 	t.Parallel()
-	k := testKeys(t)
-	dir := filepath.Join(t.TempDir(), "audit")
-	l := openTestLog(t, dir, k)
+	l, dir, k := newTestLog(t)
 	appendN(t, l, 0, 3)
 
 	moved := dir + ".moved"
@@ -163,9 +165,7 @@ func TestAppendFailsWhenTheDirectoryIsReplaced(t *testing.T) {
 
 func TestAppendFailsWhenTheDirectoryIsRemoved(t *testing.T) {
 	t.Parallel()
-	k := testKeys(t)
-	dir := filepath.Join(t.TempDir(), "audit")
-	l := openTestLog(t, dir, k)
+	l, dir, k := newTestLog(t)
 	appendN(t, l, 0, 3)
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
@@ -231,9 +231,7 @@ func TestReopenAfterACrashResumesAfterTheLastIntactRecord(t *testing.T) {
 
 func TestReopenSetsAsideAFileWithoutAnIntactRecord(t *testing.T) {
 	t.Parallel()
-	k := testKeys(t)
-	dir := filepath.Join(t.TempDir(), "audit")
-	l := openTestLog(t, dir, k)
+	l, dir, k := newTestLog(t)
 	appendN(t, l, 0, 3)
 	closeLog(t, l)
 	// A crash after the next file was created and half a write landed.
@@ -272,9 +270,7 @@ func TestReopenRefusesDamageNoCrashLeaves(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			k := testKeys(t)
-			dir := filepath.Join(t.TempDir(), "audit")
-			l := openTestLog(t, dir, k)
+			l, dir, k := newTestLog(t)
 			appendN(t, l, 0, 3)
 			closeLog(t, l)
 			path := logFiles(t, dir)[0]
@@ -306,10 +302,8 @@ func appendBytes(t *testing.T, path string, b []byte) {
 // that the failure is sealed into the chain even if no request comes.
 func TestTheChainRestartsWithoutWaitingForAnAppend(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		k := testKeys(t)
-		dir := filepath.Join(t.TempDir(), "audit")
 		var fl faults
-		l := openTestLog(t, dir, k, func(c *LogConfig) { c.OpenFile = fl.open; c.CheckpointInterval = time.Second })
+		l, dir, k := newTestLog(t, func(c *LogConfig) { c.OpenFile = fl.open; c.CheckpointInterval = time.Second })
 		appendN(t, l, 0, 2)
 		fl.set(syscall.ENOSPC, nil)
 		if err := l.Append(context.Background(), testEvent(2)); err == nil {

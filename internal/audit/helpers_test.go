@@ -152,3 +152,12 @@ func copyDir(t testing.TB, src string) string {
 	}
 	return dst
 }
+
+// newTestLog opens a log in a new temp dir with fresh keys; mods adjust
+// the config.
+func newTestLog(t testing.TB, mods ...func(*LogConfig)) (l *Log, dir string, k *Keys) {
+	t.Helper()
+	k = testKeys(t)
+	dir = filepath.Join(t.TempDir(), "audit")
+	return openTestLog(t, dir, k, mods...), dir, k
+}

@@ -15,9 +15,7 @@ import (
 
 func TestAppendCloseVerify(t *testing.T) {
 	t.Parallel()
-	k := testKeys(t)
-	dir := filepath.Join(t.TempDir(), "audit")
-	l := openTestLog(t, dir, k, func(c *LogConfig) { c.CheckpointEvery = 10 })
+	l, dir, k := newTestLog(t, func(c *LogConfig) { c.CheckpointEvery = 10 })
 	appendN(t, l, 0, 25)
 	st := l.Stats()
 	closeLog(t, l)
@@ -35,9 +33,7 @@ func TestAppendCloseVerify(t *testing.T) {
 
 func TestLogFileModes(t *testing.T) {
 	t.Parallel()
-	k := testKeys(t)
-	dir := filepath.Join(t.TempDir(), "audit")
-	l := openTestLog(t, dir, k)
+	l, dir, _ := newTestLog(t)
 	appendN(t, l, 0, 1)
 	closeLog(t, l)
 	fi, err := os.Stat(dir)
@@ -87,9 +83,7 @@ func TestReopenContinuesTheChain(t *testing.T) {
 
 func TestRotationKeepsTheChain(t *testing.T) {
 	t.Parallel()
-	k := testKeys(t)
-	dir := filepath.Join(t.TempDir(), "audit")
-	l := openTestLog(t, dir, k, func(c *LogConfig) { c.MaxFileBytes = 4 << 10 })
+	l, dir, k := newTestLog(t, func(c *LogConfig) { c.MaxFileBytes = 4 << 10 })
 	appendN(t, l, 0, 40)
 	closeLog(t, l)
 	files := logFiles(t, dir)
@@ -200,9 +194,7 @@ func TestAppendRefusesAnEventWithoutOperation(t *testing.T) {
 
 func TestIntervalCheckpointByTime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		k := testKeys(t)
-		dir := filepath.Join(t.TempDir(), "audit")
-		l := openTestLog(t, dir, k, func(c *LogConfig) { c.CheckpointInterval = time.Second })
+		l, dir, k := newTestLog(t, func(c *LogConfig) { c.CheckpointInterval = time.Second })
 		appendN(t, l, 0, 3)
 		time.Sleep(2 * time.Second) // fake time: the committer's ticker fires
 		synctest.Wait()

@@ -5,10 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -39,9 +37,7 @@ func mixedEvent(i int) *Event {
 // mixedLog writes n mixed events into a log rotated into several files.
 func mixedLog(t *testing.T, n int) (string, *Keys) {
 	t.Helper()
-	k := testKeys(t)
-	dir := filepath.Join(t.TempDir(), "audit")
-	l := openTestLog(t, dir, k, func(c *LogConfig) { c.MaxFileBytes = 8 << 10; c.CheckpointEvery = 7 })
+	l, dir, k := newTestLog(t, func(c *LogConfig) { c.MaxFileBytes = 8 << 10; c.CheckpointEvery = 7 })
 	for i := range n {
 		if err := l.Append(context.Background(), mixedEvent(i)); err != nil {
 			t.Fatal(err)
@@ -106,18 +102,7 @@ func TestQueryFilters(t *testing.T) {
 
 func TestQueryLeavesOutAbandonedRecords(t *testing.T) {
 	t.Parallel()
-	k := testKeys(t)
-	dir := filepath.Join(t.TempDir(), "audit")
-	var fl faults
-	l := openTestLog(t, dir, k, func(c *LogConfig) { c.OpenFile = fl.open })
-	appendN(t, l, 0, 3)
-	fl.set(nil, syscall.EIO)
-	if err := l.Append(context.Background(), testEvent(99)); err == nil {
-		t.Fatal("Append with a failing fdatasync succeeded")
-	}
-	fl.set(nil, nil)
-	appendN(t, l, 3, 2)
-	closeLog(t, l)
+	dir, _ := logWithAFailedFdatasync(t)
 	want := []string{"req-0", "req-1", "req-2", "req-3", "req-4"}
 	if got := queryIDs(t, dir, Filter{}); !slices.Equal(got, want) {
 		t.Errorf("Query = %v, want %v: req-99 was never acknowledged", got, want)

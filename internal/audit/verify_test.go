@@ -279,9 +279,7 @@ func TestVerifyNamesTheFirstProblem(t *testing.T) {
 
 func TestVerifyLiveAcceptsAnUnterminatedLog(t *testing.T) {
 	t.Parallel()
-	k := testKeys(t)
-	dir := filepath.Join(t.TempDir(), "audit")
-	l := openTestLog(t, dir, k, func(c *LogConfig) { c.CheckpointEvery = 4 })
+	l, dir, k := newTestLog(t, func(c *LogConfig) { c.CheckpointEvery = 4 })
 	defer closeLog(t, l)
 	appendN(t, l, 0, 6)
 	_, err := verifyDir(t, dir, k, VerifyOptions{})
@@ -328,9 +326,7 @@ func TestVerifyRefusesTheWrongKey(t *testing.T) {
 // printable or changes its case, at every offset of a small log.
 func TestEveryFlippedByteIsDetected(t *testing.T) {
 	t.Parallel()
-	k := testKeys(t)
-	dir := filepath.Join(t.TempDir(), "audit")
-	l := openTestLog(t, dir, k, func(c *LogConfig) { c.CheckpointEvery = 2 })
+	l, dir, k := newTestLog(t, func(c *LogConfig) { c.CheckpointEvery = 2 })
 	appendN(t, l, 0, 3)
 	closeLog(t, l)
 	path := logFiles(t, dir)[0]

@@ -70,6 +70,15 @@ func (s *siem) snapshot() (posts int, events []string) {
 	return s.posts, append([]string(nil), s.events...)
 }
 
+// startSIEM serves srv on a test server until the test ends and returns
+// its URL.
+func startSIEM(t *testing.T, srv *siem) string {
+	t.Helper()
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
 func newSink(t *testing.T, url string, mod func(*httpsink.Config)) *httpsink.Sink {
 	t.Helper()
 	cfg := httpsink.Config{URL: url, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
@@ -102,9 +111,8 @@ func closeSink(t *testing.T, s *httpsink.Sink) {
 func TestManyEventsGoOutInFewPosts(t *testing.T) {
 	t.Parallel()
 	var srv siem
-	ts := httptest.NewServer(&srv)
-	defer ts.Close()
-	s := newSink(t, ts.URL, func(c *httpsink.Config) { c.BatchSize = 100; c.FlushInterval = time.Minute })
+	url := startSIEM(t, &srv)
+	s := newSink(t, url, func(c *httpsink.Config) { c.BatchSize = 100; c.FlushInterval = time.Minute })
 	for i := range 1000 {
 		if err := s.Write(context.Background(), event(i)); err != nil {
 			t.Fatal(err)
@@ -128,9 +136,8 @@ func TestManyEventsGoOutInFewPosts(t *testing.T) {
 func TestRetriesAfterAServerError(t *testing.T) {
 	t.Parallel()
 	srv := siem{statuses: []int{500, 503, 429}}
-	ts := httptest.NewServer(&srv)
-	defer ts.Close()
-	s := newSink(t, ts.URL, func(c *httpsink.Config) { c.WaitForAck = true; c.FlushInterval = time.Millisecond })
+	url := startSIEM(t, &srv)
+	s := newSink(t, url, func(c *httpsink.Config) { c.WaitForAck = true; c.FlushInterval = time.Millisecond })
 	if !s.Durable() {
 		t.Error("a WaitForAck sink is not durable")
 	}
@@ -150,9 +157,8 @@ func TestRetriesAfterAServerError(t *testing.T) {
 func TestARejectedBatchIsDroppedNotRetried(t *testing.T) {
 	t.Parallel()
 	srv := siem{statuses: []int{400}}
-	ts := httptest.NewServer(&srv)
-	defer ts.Close()
-	s := newSink(t, ts.URL, func(c *httpsink.Config) { c.WaitForAck = true; c.FlushInterval = time.Millisecond })
+	url := startSIEM(t, &srv)
+	s := newSink(t, url, func(c *httpsink.Config) { c.WaitForAck = true; c.FlushInterval = time.Millisecond })
 	if err := s.Write(context.Background(), event(0)); !errors.Is(err, httpsink.ErrRejected) {
 		t.Fatalf("Write = %v, want ErrRejected", err)
 	}
@@ -168,9 +174,8 @@ func TestARejectedBatchIsDroppedNotRetried(t *testing.T) {
 func TestAFullBufferPushesBack(t *testing.T) {
 	t.Parallel()
 	srv := siem{block: make(chan struct{})}
-	ts := httptest.NewServer(&srv)
-	defer ts.Close()
-	s := newSink(t, ts.URL, func(c *httpsink.Config) {
+	url := startSIEM(t, &srv)
+	s := newSink(t, url, func(c *httpsink.Config) {
 		c.BatchSize, c.BufferSize, c.FlushInterval, c.EnqueueTimeout = 1, 10, time.Millisecond, 10*time.Millisecond
 	})
 	var full int
@@ -202,9 +207,8 @@ func TestCloseGivesUpWhenItsContextEnds(t *testing.T) {
 	for i := range srv.statuses {
 		srv.statuses[i] = 503
 	}
-	ts := httptest.NewServer(&srv)
-	defer ts.Close()
-	s := newSink(t, ts.URL, func(c *httpsink.Config) { c.FlushInterval = time.Millisecond })
+	url := startSIEM(t, &srv)
+	s := newSink(t, url, func(c *httpsink.Config) { c.FlushInterval = time.Millisecond })
 	for i := range 5 {
 		if err := s.Write(context.Background(), event(i)); err != nil {
 			t.Fatal(err)
@@ -226,9 +230,8 @@ func TestCloseGivesUpWhenItsContextEnds(t *testing.T) {
 func TestHeadersAndCloudTrailFormat(t *testing.T) {
 	t.Parallel()
 	var srv siem
-	ts := httptest.NewServer(&srv)
-	defer ts.Close()
-	s := newSink(t, ts.URL, func(c *httpsink.Config) {
+	url := startSIEM(t, &srv)
+	s := newSink(t, url, func(c *httpsink.Config) {
 		c.Format = audit.FormatCloudTrail
 		c.Header = http.Header{"Authorization": {"Splunk 1234"}}
 		c.FlushInterval = time.Millisecond
@@ -253,8 +256,7 @@ func TestHeadersAndCloudTrailFormat(t *testing.T) {
 func TestTrailSendsTheSIEMOnlyWhatTheLogHolds(t *testing.T) {
 	t.Parallel()
 	srv := siem{statuses: []int{500}}
-	ts := httptest.NewServer(&srv)
-	defer ts.Close()
+	url := startSIEM(t, &srv)
 	digest := make([]byte, 32)
 	rand.Read(digest)
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
@@ -266,7 +268,7 @@ func TestTrailSendsTheSIEMOnlyWhatTheLogHolds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := audit.New(audit.Config{Keys: k, Sinks: []audit.Sink{log, newSink(t, ts.URL, func(c *httpsink.Config) { c.FlushInterval = time.Millisecond })}})
+	tr, err := audit.New(audit.Config{Keys: k, Sinks: []audit.Sink{log, newSink(t, url, func(c *httpsink.Config) { c.FlushInterval = time.Millisecond })}})
 	if err != nil {
 		t.Fatal(err)
 	}

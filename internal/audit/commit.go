@@ -24,7 +24,7 @@ var errMoved = errors.New("the log file was moved or removed")
 // makes due.
 func (l *Log) commitLoop() {
 	defer close(l.done)
-	tick := time.NewTicker(min(l.cfg.CheckpointInterval, l.cfg.MaxFileAge) / 2)
+	tick := time.NewTicker(max(min(l.cfg.CheckpointInterval, l.cfg.MaxFileAge)/2, time.Millisecond))
 	defer tick.Stop()
 	batch := make([]*appendReq, 0, maxBatch)
 	for {

@@ -85,7 +85,7 @@ func (e *ChainError) Error() string {
 // Report is what Verify read.
 type Report struct {
 	Files             int
-	Events            uint64 // event records read
+	Events            uint64 // event records read, abandoned ones included
 	Checkpoints       uint64 // checkpoints read, all signatures valid
 	FirstSeq, LastSeq uint64
 	LastCheckpointSeq uint64

@@ -27,7 +27,7 @@ type Config struct {
 	Format audit.Format
 
 	BatchSize      int           // events per POST at most; default 100
-	FlushInterval  time.Duration // longest an event waits for its batch to fill; default 1s
+	FlushInterval  time.Duration // longest an event waits for its batch to fill; default 1s (not used with WaitForAck)
 	BufferSize     int           // events held while the SIEM is slow or down; default 10000
 	EnqueueTimeout time.Duration // how long Write waits for room in a full buffer; default 50ms
 	Timeout        time.Duration // per POST; default 10s
@@ -93,6 +93,7 @@ type Stats struct {
 	Sent    uint64 // events the SIEM acknowledged
 	Retries uint64
 	Dropped uint64 // events refused (buffer full), rejected, or abandoned at Close
+	Queued  int    // events in the buffer now
 }
 
 // New returns a Sink and starts its sender; Close stops it.
@@ -237,7 +238,7 @@ func (s *Sink) Close(ctx context.Context) error {
 
 // Stats returns the sink's counters.
 func (s *Sink) Stats() Stats {
-	return Stats{Posts: s.posts.Load(), Sent: s.sent.Load(), Retries: s.retries.Load(), Dropped: s.dropped.Load()}
+	return Stats{Posts: s.posts.Load(), Sent: s.sent.Load(), Retries: s.retries.Load(), Dropped: s.dropped.Load(), Queued: len(s.queue)}
 }
 
 // run is the sender: it takes a first event, waits up to FlushInterval for
@@ -263,11 +264,14 @@ func (s *Sink) run() {
 }
 
 // fill adds events to batch until it is full, FlushInterval passes, or
-// the sink is closing and nothing more is queued.
+// the sink is closing and nothing more is queued. With WaitForAck it
+// does not wait: requests are waiting for this batch, so it takes what
+// is queued and goes, and events that arrive meanwhile make the next
+// batch (group commit, as the file log does).
 func (s *Sink) fill(batch *[]*item) {
 	t := time.NewTimer(s.cfg.FlushInterval)
 	defer t.Stop()
-	wait := true
+	wait := !s.cfg.WaitForAck
 	for len(*batch) < s.cfg.BatchSize {
 		select {
 		case it := <-s.queue:

@@ -154,6 +154,45 @@ func TestRetriesAfterAServerError(t *testing.T) {
 	}
 }
 
+// TestAcknowledgedWritesShareAPost holds the SIEM's answer to a first
+// acknowledged write while 49 more arrive: they all go in the next POST.
+func TestAcknowledgedWritesShareAPost(t *testing.T) {
+	t.Parallel()
+	srv := siem{block: make(chan struct{})}
+	url := startSIEM(t, &srv)
+	s := newSink(t, url, func(c *httpsink.Config) { c.WaitForAck = true })
+	var wg sync.WaitGroup
+	write := func(i int) {
+		if err := s.Write(context.Background(), event(i)); err != nil {
+			t.Error(err)
+		}
+	}
+	wg.Go(func() { write(0) })
+	waitFor(t, func() bool { return s.Stats().Posts == 1 })
+	for i := 1; i < 50; i++ {
+		wg.Go(func() { write(i) })
+	}
+	waitFor(t, func() bool { return s.Stats().Queued == 49 })
+	close(srv.block)
+	wg.Wait()
+	closeSink(t, s)
+	if posts, events := srv.snapshot(); posts != 2 || len(events) != 50 {
+		t.Errorf("SIEM got %d events in %d POSTs, want 50 in 2", len(events), posts)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after 10 seconds.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func TestARejectedBatchIsDroppedNotRetried(t *testing.T) {
 	t.Parallel()
 	srv := siem{statuses: []int{400}}

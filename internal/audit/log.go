@@ -32,7 +32,7 @@ type LogConfig struct {
 	MaxFileBytes       int64         // rotate a file that reaches this size; default 64 MiB
 	MaxFileAge         time.Duration // rotate a file this old that holds records; default 24h
 	CheckpointEvery    int           // records between interval checkpoints; default 1000
-	CheckpointInterval time.Duration // longest time records stay unsigned; default 10s
+	CheckpointInterval time.Duration // how long records may stay unsigned (checked every half of it); default 10s
 
 	Logger *slog.Logger     // nil discards
 	Now    func() time.Time // default time.Now; for event times and file ages
@@ -137,6 +137,7 @@ func OpenLog(ctx context.Context, cfg LogConfig) (*Log, error) {
 	if err := l.resumeChain(ctx); err != nil {
 		return nil, err
 	}
+	l.w.checkpointAt = cfg.Now()
 	if err := l.ensureFile(); err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/coffer-dev/coffer/internal/audit"
@@ -156,41 +157,43 @@ func TestRetriesAfterAServerError(t *testing.T) {
 
 // TestAcknowledgedWritesShareAPost holds the SIEM's answer to a first
 // acknowledged write while 49 more arrive: they all go in the next POST.
+// The SIEM is served in process, so that testing/synctest can tell when
+// every writer waits.
 func TestAcknowledgedWritesShareAPost(t *testing.T) {
-	t.Parallel()
-	srv := siem{block: make(chan struct{})}
-	url := startSIEM(t, &srv)
-	s := newSink(t, url, func(c *httpsink.Config) { c.WaitForAck = true })
-	var wg sync.WaitGroup
-	write := func(i int) {
-		if err := s.Write(context.Background(), event(i)); err != nil {
-			t.Error(err)
+	synctest.Test(t, func(t *testing.T) {
+		srv := siem{block: make(chan struct{})}
+		s := newSink(t, "http://siem.test/", func(c *httpsink.Config) {
+			c.WaitForAck = true
+			c.Client = &http.Client{Transport: inProcess{&srv}}
+		})
+		var wg sync.WaitGroup
+		write := func(i int) {
+			if err := s.Write(context.Background(), event(i)); err != nil {
+				t.Error(err)
+			}
 		}
-	}
-	wg.Go(func() { write(0) })
-	waitFor(t, func() bool { return s.Stats().Posts == 1 })
-	for i := 1; i < 50; i++ {
-		wg.Go(func() { write(i) })
-	}
-	waitFor(t, func() bool { return s.Stats().Queued == 49 })
-	close(srv.block)
-	wg.Wait()
-	closeSink(t, s)
-	if posts, events := srv.snapshot(); posts != 2 || len(events) != 50 {
-		t.Errorf("SIEM got %d events in %d POSTs, want 50 in 2", len(events), posts)
-	}
+		wg.Go(func() { write(0) })
+		synctest.Wait() // the first POST waits for the SIEM
+		for i := 1; i < 50; i++ {
+			wg.Go(func() { write(i) })
+		}
+		synctest.Wait() // 49 writes wait in the buffer
+		close(srv.block)
+		wg.Wait()
+		closeSink(t, s)
+		if posts, events := srv.snapshot(); posts != 2 || len(events) != 50 {
+			t.Errorf("SIEM got %d events in %d POSTs, want 50 in 2", len(events), posts)
+		}
+	})
 }
 
-// waitFor polls cond until it holds, failing the test after 10 seconds.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(time.Millisecond)
-	}
+// inProcess is an http.RoundTripper that serves requests with a handler.
+type inProcess struct{ h http.Handler }
+
+func (p inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	p.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
 }
 
 func TestARejectedBatchIsDroppedNotRetried(t *testing.T) {

@@ -10,27 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 )
-
-// lockedBuffer is a bytes.Buffer safe for the concurrent writes of a sink.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
-}
 
 // failingSink refuses every event.
 type failingSink struct{ durable bool }
@@ -53,7 +34,7 @@ func TestTrailWritesEverySink(t *testing.T) {
 	t.Parallel()
 	k := testKeys(t)
 	dir := filepath.Join(t.TempDir(), "audit")
-	var out lockedBuffer
+	var out bytes.Buffer // StreamSink serializes its writes; read once they are done
 	tr := newTrail(t, k, openTestLog(t, dir, k), NewStreamSink("stdout", &out, StreamConfig{}))
 	for i := range 3 {
 		if err := tr.Append(context.Background(), testEvent(i)); err != nil {
@@ -86,27 +67,27 @@ func TestTrailFailsClosed(t *testing.T) {
 	k := testKeys(t)
 	for _, tc := range []struct {
 		name      string
-		sinks     func(out *lockedBuffer) []Sink
+		sinks     func(out *bytes.Buffer) []Sink
 		wantErr   bool
 		wantLines int
 	}{
 		{
 			name: "a failing durable sink alone refuses the event, and the stream never hears of it",
-			sinks: func(out *lockedBuffer) []Sink {
+			sinks: func(out *bytes.Buffer) []Sink {
 				return []Sink{failingSink{durable: true}, NewStreamSink("stdout", out, StreamConfig{})}
 			},
 			wantErr: true,
 		},
 		{
 			name: "one durable sink accepting is enough (Vault's rule)",
-			sinks: func(out *lockedBuffer) []Sink {
+			sinks: func(out *bytes.Buffer) []Sink {
 				return []Sink{failingSink{durable: true}, NewStreamSink("stdout", out, StreamConfig{Durable: true})}
 			},
 			wantLines: 1,
 		},
 		{
 			name: "a failing sink that is not durable does not fail the request",
-			sinks: func(out *lockedBuffer) []Sink {
+			sinks: func(out *bytes.Buffer) []Sink {
 				return []Sink{NewStreamSink("stdout", out, StreamConfig{Durable: true}), failingSink{}}
 			},
 			wantLines: 1,
@@ -114,7 +95,7 @@ func TestTrailFailsClosed(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var out lockedBuffer
+			var out bytes.Buffer
 			tr := newTrail(t, k, tc.sinks(&out)...)
 			err := tr.Append(context.Background(), testEvent(0))
 			if tc.wantErr != (err != nil) || (err != nil && !errors.Is(err, ErrNotRecorded)) {
@@ -129,7 +110,7 @@ func TestTrailFailsClosed(t *testing.T) {
 
 func TestNewRefusesATrailWithoutADurableSink(t *testing.T) {
 	t.Parallel()
-	_, err := New(Config{Keys: testKeys(t), Sinks: []Sink{NewStreamSink("stdout", &lockedBuffer{}, StreamConfig{})}})
+	_, err := New(Config{Keys: testKeys(t), Sinks: []Sink{NewStreamSink("stdout", &bytes.Buffer{}, StreamConfig{})}})
 	if err == nil {
 		t.Fatal("New(no durable sink) = nil error")
 	}
@@ -141,7 +122,7 @@ func TestNoSensitiveValueReachesASink(t *testing.T) {
 	t.Parallel()
 	k := testKeys(t)
 	dir := filepath.Join(t.TempDir(), "audit")
-	var native, cloudtrail lockedBuffer
+	var native, cloudtrail bytes.Buffer
 	tr := newTrail(t, k, openTestLog(t, dir, k),
 		NewStreamSink("stdout", &native, StreamConfig{}),
 		NewStreamSink("siem", &cloudtrail, StreamConfig{Format: FormatCloudTrail}))

@@ -26,7 +26,6 @@ type Options struct {
 	DataDir string // default t.TempDir()
 	Dev     bool
 	Logger  *slog.Logger
-	Auditor server.Auditor
 	// OIDCProviders are trusted for AssumeRoleWithWebIdentity.
 	OIDCProviders []sts.OIDCProvider
 	// Configure, if set, adjusts the server's configuration last
@@ -62,7 +61,7 @@ func NewServer(t testing.TB, opts Options) *Server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := server.Config{
-		DataDir: dir, Listen: "127.0.0.1:0", Dev: opts.Dev, Logger: opts.Logger, Auditor: opts.Auditor,
+		DataDir: dir, Listen: "127.0.0.1:0", Dev: opts.Dev, Logger: opts.Logger,
 		OIDCProviders: opts.OIDCProviders,
 	}
 	if opts.Configure != nil {

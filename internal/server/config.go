@@ -52,8 +52,8 @@ type Config struct {
 	Alerts alert.Config
 
 	Logger *slog.Logger // nil discards
-	// Auditor receives one event per API request; nil records nothing.
-	Auditor Auditor
+	// Audit configures the audit trail (default: a file log in the data dir).
+	Audit AuditConfig
 }
 
 // Defaults.

@@ -20,8 +20,9 @@ import (
 	"github.com/coffer-dev/coffer/internal/sigv4"
 )
 
-// Event is what the server tells the Auditor about one API request. It
-// never holds a request body, a value, a signature or a token.
+// Event is what the server learns about one API request, for its audit
+// record, metrics and alerts. It never holds a request body, a value, a
+// signature or a token.
 type Event struct {
 	Time      time.Time
 	RequestID string
@@ -32,17 +33,15 @@ type Event struct {
 	Service   string
 	Operation string
 	Status    int
-	ErrorCode string
-	Duration  time.Duration
+	ErrorCode    string
+	ErrorMessage string
+	Duration     time.Duration
+	// Params are the request's parameters, values replaced by digests
+	// (see safeParams).
+	Params map[string]string
 	// Info is what the request path learned (nil before authentication):
 	// Info.Audit holds the resources touched and the decision.
 	Info *request.Info
-}
-
-// Auditor records events. If Record fails, the request fails: Coffer never
-// serves an unaudited response.
-type Auditor interface {
-	Record(ctx context.Context, e *Event) error
 }
 
 // ServeHTTP is the request path every API shares.
@@ -68,18 +67,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out, aerr := s.serveAPI(r, ev, resp)
 	ev.Duration = time.Since(start)
 	if aerr != nil {
-		ev.Status, ev.ErrorCode = aerr.Status, aerr.Type
+		ev.Status, ev.ErrorCode, ev.ErrorMessage = aerr.Status, aerr.Type, aerr.Message
 	} else {
 		ev.Status = http.StatusOK
 	}
-	if s.cfg.Auditor != nil && ev.Operation != "" {
-		auditStart := time.Now()
-		err := s.cfg.Auditor.Record(r.Context(), ev)
-		s.metrics.observeAudit(time.Since(auditStart), err)
-		if err != nil {
-			s.log.Error("audit record failed; refusing the request", "request_id", id, "err", err)
-			aerr, out = &awsproto.Error{Type: "InternalServiceError", Message: "The request could not be audited, so it was refused.", Status: http.StatusInternalServerError}, nil
-		}
+	if err := s.audit(r.Context(), ev); err != nil {
+		aerr, out = errNotAudited, nil
 	}
 	if aerr != nil {
 		ev.Status, ev.ErrorCode = aerr.Status, aerr.Type
@@ -95,6 +88,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Int("status", ev.Status), slog.String("error_code", ev.ErrorCode),
 			slog.String("access_key_id", ev.Principal.AccessKeyID), slog.Duration("duration", ev.Duration))
 	}
+}
+
+// errNotAudited refuses a request whose audit event could not be recorded.
+var errNotAudited = &awsproto.Error{Type: "InternalServiceError", Message: "The request could not be audited, so it was refused.", Status: http.StatusInternalServerError}
+
+// audit records ev; Coffer never serves an unaudited response.
+func (s *Server) audit(ctx context.Context, ev *Event) error {
+	if s.trail == nil {
+		return nil
+	}
+	start := time.Now()
+	err := s.record(ctx, ev, ev.Params)
+	s.metrics.observeAudit(time.Since(start), err)
+	s.auditFailing.Store(err != nil)
+	if err != nil {
+		s.log.Error("audit record failed; refusing the request", "request_id", ev.RequestID, "err", err)
+	}
+	return err
 }
 
 // response writes in the protocol the request used: JSON 1.1 unless the
@@ -134,9 +145,15 @@ func (s *Server) serveAPI(r *http.Request, ev *Event, resp *response) (any, *aws
 	if aerr != nil {
 		return nil, aerr
 	}
+	if t := r.Header.Get(awsproto.TargetHeader); t != "" {
+		// Named for the audit record even if the request is refused
+		// before it is routed.
+		ev.Service, ev.Operation, _ = strings.Cut(t, ".")
+	}
 	if awsproto.IsQueryRequest(r) {
 		return s.serveQuery(r, body, ev, resp)
 	}
+	ev.Params = s.bodyParams(body)
 	cred, principal, aerr := s.authenticate(r, body, ev)
 	if aerr != nil {
 		return nil, aerr
@@ -165,6 +182,8 @@ func (s *Server) serveQuery(r *http.Request, body []byte, ev *Event, resp *respo
 	if aerr != nil {
 		return nil, aerr
 	}
+	ev.Service, ev.Operation = scopeService(r), params.Get("Action")
+	ev.Params = s.queryParams(params)
 	var (
 		cred      sigv4.Credential
 		principal iam.Principal

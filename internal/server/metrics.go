@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -102,8 +103,8 @@ func (s *Server) ready(ctx context.Context) error {
 	if _, _, err := s.backend.Get(ctx, accountKey); err != nil {
 		return err
 	}
-	if c, ok := s.cfg.Auditor.(interface{ Healthy() error }); ok {
-		return c.Healthy()
+	if s.auditFailing.Load() {
+		return errors.New("the last audit event could not be recorded")
 	}
 	return nil
 }

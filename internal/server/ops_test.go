@@ -60,7 +60,7 @@ func TestHealthReadyAndMetrics(t *testing.T) {
 		`coffer_requests_total{code="OK",operation="CreateSecret",service="secretsmanager"} 1`,
 		`coffer_requests_total{code="OK",operation="GetSecretValue",service="secretsmanager"} 2`,
 		`coffer_requests_total{code="ResourceNotFoundException",operation="GetSecretValue",service="secretsmanager"} 1`,
-		`coffer_requests_total{code="MissingAuthenticationTokenException",operation="unknown",service=""} 1`,
+		`coffer_requests_total{code="MissingAuthenticationTokenException",operation="ListSecrets",service="secretsmanager"} 1`,
 		`coffer_request_duration_seconds_count{operation="GetSecretValue",service="secretsmanager"} 3`,
 		`coffer_watches_open 0`,
 		`go_goroutines`,

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/coffer-dev/coffer/internal/alert"
+	"github.com/coffer-dev/coffer/internal/audit"
 	"github.com/coffer-dev/coffer/internal/awsproto"
 	"github.com/coffer-dev/coffer/internal/iam"
 	"github.com/coffer-dev/coffer/internal/iamapi"
@@ -49,6 +50,11 @@ type Server struct {
 	scheduler  *rotation.Scheduler
 	metrics    *metrics
 	alerts     *alert.Engine
+	trail      *audit.Trail
+	auditKeys  *audit.Keys
+	auditDir   string
+	// auditFailing is set while audit events cannot be recorded (readyz).
+	auditFailing atomic.Bool
 	breakGlass breakGlassSet
 	iam        *iam.Store
 	verifier   *sigv4.Verifier
@@ -106,6 +112,9 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	s.backend = db
+	if err := s.openAudit(ctx, root); err != nil {
+		return nil, err
+	}
 	if s.account, err = s.resolveAccount(ctx); err != nil {
 		return nil, err
 	}
@@ -305,8 +314,15 @@ func (s *Server) Close() error {
 		if s.ln != nil {
 			s.ln.Close()
 		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.closeAudit(ctx); err != nil {
+			s.closeErr = fmt.Errorf("close audit log: %w", err)
+		}
 		if s.backend != nil {
-			s.closeErr = s.backend.Close()
+			if err := s.backend.Close(); err != nil && s.closeErr == nil {
+				s.closeErr = err
+			}
 		}
 		if s.tmpDir != "" {
 			os.RemoveAll(s.tmpDir)

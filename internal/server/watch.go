@@ -38,8 +38,12 @@ type watchOutput struct {
 }
 
 func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, ev *Event) {
+	ev.Service, ev.Operation = "coffer", "Watch"
 	fail := func(e *awsproto.Error) {
-		ev.Status, ev.ErrorCode = e.Status, e.Type
+		ev.Status, ev.ErrorCode, ev.ErrorMessage = e.Status, e.Type, e.Message
+		if err := s.audit(r.Context(), ev); err != nil {
+			e = errNotAudited
+		}
 		awsproto.WriteError(w, e)
 	}
 	since, err := strconv.ParseUint(r.URL.Query().Get("since"), 10, 64)
@@ -90,6 +94,11 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, ev *Event) {
 		out.Changes = append(out.Changes, watchChange(c))
 	}
 	ev.Status = http.StatusOK
+	ev.Params = map[string]string{"since": strconv.FormatUint(since, 10), "changes": strconv.Itoa(len(out.Changes))}
+	if err := s.audit(r.Context(), ev); err != nil {
+		awsproto.WriteError(w, errNotAudited)
+		return
+	}
 	if err := awsproto.WriteJSON(w, out); err != nil {
 		s.log.Error("write watch response", "request_id", ev.RequestID, "err", err)
 	}

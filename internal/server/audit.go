@@ -1,0 +1,234 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/coffer-dev/coffer/internal/audit"
+	"github.com/coffer-dev/coffer/internal/audit/httpsink"
+	"github.com/coffer-dev/coffer/internal/iam"
+	"github.com/coffer-dev/coffer/internal/keys"
+)
+
+// AuditConfig configures the audit trail. The default is a hash-chained
+// file log in <data-dir>/audit; every request waits until its event is
+// durably written, and is refused if it cannot be.
+type AuditConfig struct {
+	// Disabled turns auditing off (benchmarks, throwaway dev servers). The
+	// server logs a warning at start.
+	Disabled bool
+	// Dir is the file log's directory; default <data-dir>/audit.
+	Dir string
+	// Stdout also writes every event to stdout as a JSON line.
+	Stdout bool
+	// Format of the stdout and HTTP sinks: "native" (default) or
+	// "cloudtrail" (AWS CloudTrail records).
+	Format string
+	// HTTPURL, if set, POSTs batches of events to a SIEM; HTTPHeaders are
+	// sent with them (e.g. Authorization). HTTPDurable makes each request
+	// wait for the SIEM's acknowledgement too.
+	HTTPURL     string
+	HTTPHeaders map[string]string
+	HTTPDurable bool
+	// Sinks are extra sinks (tests).
+	Sinks []audit.Sink
+}
+
+// openAudit builds the trail from the configuration and the root key.
+func (s *Server) openAudit(ctx context.Context, root *keys.RootKey) error {
+	c := s.cfg.Audit
+	if c.Disabled {
+		s.log.Warn("audit log disabled: requests are served without an audit record")
+		return nil
+	}
+	k, err := audit.KeysFromRoot(root)
+	if err != nil {
+		return err
+	}
+	s.auditKeys = k
+	dir := c.Dir
+	if dir == "" {
+		dir = filepath.Join(s.cfg.DataDir, audit.DirName)
+	}
+	log, err := audit.OpenLog(ctx, audit.LogConfig{Dir: dir, Keys: k, Logger: s.log.With("component", "audit"), Now: s.cfg.Clock})
+	if err != nil {
+		return fmt.Errorf("open audit log: %w", err)
+	}
+	sinks := []audit.Sink{log}
+	format := audit.Format(c.Format)
+	switch format {
+	case "", audit.FormatNative, audit.FormatCloudTrail:
+	default:
+		log.Close(ctx)
+		return fmt.Errorf("audit format %q: want native or cloudtrail", c.Format)
+	}
+	if c.Stdout {
+		sinks = append(sinks, audit.NewStreamSink("stdout", os.Stdout, audit.StreamConfig{Format: format}))
+	}
+	if c.HTTPURL != "" {
+		h := http.Header{}
+		for k, v := range c.HTTPHeaders {
+			h.Set(k, v)
+		}
+		hs, err := httpsink.New(httpsink.Config{URL: c.HTTPURL, Header: h, Format: format, WaitForAck: c.HTTPDurable, Logger: s.log.With("component", "audit-http")})
+		if err != nil {
+			log.Close(ctx)
+			return fmt.Errorf("audit HTTP sink: %w", err)
+		}
+		sinks = append(sinks, hs)
+	}
+	sinks = append(sinks, c.Sinks...)
+	s.trail, err = audit.New(audit.Config{Keys: k, Sinks: sinks, Logger: s.log.With("component", "audit")})
+	if err != nil {
+		log.Close(ctx)
+		return err
+	}
+	s.auditDir = dir
+	return nil
+}
+
+// record appends the audit event of one API request. A request whose
+// event cannot be recorded is refused by the caller.
+func (s *Server) record(ctx context.Context, ev *Event, params map[string]string) error {
+	if s.trail == nil {
+		return nil
+	}
+	a := &audit.Event{
+		Type: audit.APICall, Time: ev.Time, RequestID: ev.RequestID, SourceIP: ev.SourceIP, UserAgent: ev.UserAgent,
+		Region: ev.Region, Service: signingName(ev.Service), Operation: ev.Operation,
+		ErrorCode: ev.ErrorCode, ErrorMessage: ev.ErrorMessage, Status: ev.Status, Latency: ev.Duration,
+		Principal: auditPrincipal(ev.Principal), Params: params,
+	}
+	if a.Service == "" {
+		a.Service = "coffer"
+	}
+	if a.Operation == "" {
+		a.Operation = "Unknown" // refused before the operation was known
+	}
+	if info := ev.Info; info != nil {
+		au := &info.Audit
+		for _, arn := range au.Resources {
+			a.Resources = append(a.Resources, audit.Resource{ARN: arn})
+		}
+		a.VersionID, a.VersionStage, a.StatementID = au.VersionID, au.VersionStage, au.Statement
+		switch au.Decision {
+		case "":
+		case iam.Allow.String():
+			a.Decision = audit.Allow
+		default:
+			a.Decision = audit.Deny
+		}
+	}
+	if ev.ErrorCode != "" && a.Decision == "" && deniedCodes[ev.ErrorCode] {
+		a.Decision = audit.Deny // refused before policies: authentication
+	}
+	return s.trail.Append(context.WithoutCancel(ctx), a)
+}
+
+func auditPrincipal(p iam.Principal) audit.Principal {
+	if p.ARN == "" {
+		return audit.Principal{Type: audit.PrincipalUnknown, AccessKeyID: p.AccessKeyID}
+	}
+	out := audit.Principal{ID: p.UserID, ARN: p.ARN, Account: p.Account, AccessKeyID: p.AccessKeyID, Name: p.Name}
+	switch {
+	case p.Session != nil && p.Session.RoleName != "":
+		out.Type = audit.PrincipalAssumedRole
+		out.Session = &audit.Session{IssuerType: "Role", IssuerID: p.Session.RoleID, IssuerARN: p.Session.RoleARN, IssuerName: p.Session.RoleName}
+		if p.Session.Subject != "" {
+			out.Session.IdentityProvider, _, _ = strings.Cut(p.Session.Subject, "#")
+		}
+		if out.ID == "" && p.Session.RoleID != "" {
+			out.ID = p.Session.RoleID + ":" + p.Session.SessionName
+		}
+		out.Name = p.Session.SessionName
+	case p.Federated:
+		out.Type = audit.PrincipalWebIdentity
+	default:
+		out.Type = audit.PrincipalIAMUser
+	}
+	return out
+}
+
+// safeParams are request parameters recorded as given: identifiers and
+// options, never values. Any other string parameter is recorded as a
+// keyed digest, so an investigator holding the key can match a known
+// value; parameters that are lists or objects are left out.
+var safeParams = map[string]bool{
+	"SecretId": true, "Name": true, "VersionId": true, "VersionStage": true, "RemoveFromVersionId": true,
+	"MoveToVersionId": true, "MaxResults": true, "NextToken": false, "RecoveryWindowInDays": true,
+	"ForceDeleteWithoutRecovery": true, "RotationLambdaARN": true, "RotateImmediately": true,
+	"IncludeDeprecated": true, "IncludePlannedDeletion": true, "KmsKeyId": true, "SortBy": true, "SortOrder": true,
+	"Path": true, "Recursive": true, "WithDecryption": true, "ParameterVersion": true, "Type": true,
+	"Overwrite": true, "Tier": true, "DataType": true, "BlockPublicPolicy": true,
+	"RoleArn": true, "RoleSessionName": true, "DurationSeconds": true, "UserName": true, "RoleName": true,
+	"PolicyName": true, "PolicyArn": true, "AccessKeyId": true, "Status": true, "PolicySourceArn": true,
+	"Action": true, "Version": true, "ExternalId": false, "PasswordLength": true,
+}
+
+// bodyParams extracts the top-level scalar members of a JSON request body.
+func (s *Server) bodyParams(body []byte) map[string]string {
+	if s.trail == nil || len(body) < 3 {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, raw := range m {
+		var v any
+		if json.Unmarshal(raw, &v) != nil {
+			continue
+		}
+		switch v := v.(type) {
+		case string:
+			out[k] = s.paramValue(k, v)
+		case float64:
+			out[k] = strconv.FormatFloat(v, 'f', -1, 64)
+		case bool:
+			out[k] = strconv.FormatBool(v)
+		}
+	}
+	return out
+}
+
+// queryParams is bodyParams for the query protocol.
+func (s *Server) queryParams(p url.Values) map[string]string {
+	if s.trail == nil {
+		return nil
+	}
+	out := make(map[string]string, len(p))
+	for k, vs := range p {
+		if len(vs) == 1 && !strings.Contains(k, ".") {
+			out[k] = s.paramValue(k, vs[0])
+		}
+	}
+	return out
+}
+
+func (s *Server) paramValue(name, v string) string {
+	if safeParams[name] && !audit.IsSensitiveParam(name) {
+		return v
+	}
+	return s.auditKeys.Digest([]byte(v))
+}
+
+// closeAudit flushes and closes the trail.
+func (s *Server) closeAudit(ctx context.Context) error {
+	if s.trail == nil {
+		return nil
+	}
+	err := s.trail.Close(ctx)
+	if errors.Is(err, audit.ErrClosed) {
+		return nil
+	}
+	return err
+}

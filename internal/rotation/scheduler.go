@@ -50,6 +50,9 @@ type Config struct {
 	Housekeeping []func(ctx context.Context)
 	// Observe, if set, is told the outcome of every rotation run.
 	Observe func(region, arn string, failure *secrets.RotationFailure)
+	// Record, if set, records each step before it runs (the audit trail);
+	// if it fails the step does not run and the rotation is retried later.
+	Record func(ctx context.Context, region, arn, token, step string) error
 	Logger  *slog.Logger
 }
 
@@ -247,6 +250,11 @@ func (s *Scheduler) run(ctx context.Context, region, arn, token, lambdaARN strin
 	inv.Event = Event{SecretID: arn, ClientRequestToken: token, RotationToken: newRotationToken()}
 	for _, step := range Steps {
 		inv.Event.Step = step
+		if s.cfg.Record != nil {
+			if err := s.cfg.Record(ctx, region, arn, token, step); err != nil {
+				return &secrets.RotationFailure{Step: step, Message: "the step could not be audited, so it did not run"}
+			}
+		}
 		stepCtx, cancel := context.WithTimeout(ctx, s.cfg.StepTimeout)
 		start := time.Now()
 		err := fn.Invoke(stepCtx, inv)

@@ -129,6 +129,9 @@ func (s *Service) purge(ctx context.Context, region string, l *loaded) error {
 	s.sealed.forget(txn.Ops)
 	s.changes.add(region, l.rec.ARN, l.rec.Name)
 	s.log.Info("secret purged", "secret_arn", l.rec.ARN)
+	if s.purged != nil {
+		s.purged(ctx, region, l.rec.ARN, nil)
+	}
 	return nil
 }
 

@@ -49,7 +49,7 @@ func (s *Service) PurgeVersions(ctx context.Context, retention time.Duration) (i
 		if rec.isReplica() || rec.isDeleted() || !rec.hasExpiredVersions(cutoff) {
 			return nil
 		}
-		removed := 0
+		var removed []string
 		_, err := s.update(ctx, systemCall(region), rec.ARN, "secretsmanager:UpdateSecret", nil, func(l *loaded, rec *secretRecord) (*mutation, error) {
 			m := &mutation{}
 			kept := rec.Versions[:0]
@@ -65,13 +65,16 @@ func (s *Service) PurgeVersions(ctx context.Context, retention time.Duration) (i
 				return nil, errNoChange
 			}
 			rec.Versions = kept
-			removed = len(m.ops)
+			removed = m.dropped
 			return m, nil
 		})
 		if errors.Is(err, errNoChange) || errors.Is(err, ErrNotFound) {
 			return nil
 		}
-		n += removed
+		if err == nil && s.purged != nil {
+			s.purged(ctx, region, rec.ARN, removed)
+		}
+		n += len(removed)
 		return err
 	})
 	return n, err

@@ -32,6 +32,9 @@ type Config struct {
 	// RotationDue, if set, is called after RotateSecret starts a rotation,
 	// to wake the scheduler. It must not block.
 	RotationDue func()
+	// Purged, if set, is told of every purge the sweeps commit: a whole
+	// secret (versions nil) or versions past their retention (for audit).
+	Purged func(ctx context.Context, region, arn string, versions []string)
 }
 
 // Service implements the Secrets Manager domain over a storage backend.
@@ -49,6 +52,7 @@ type Service struct {
 
 	checkFunction func(region, arn string) error
 	rotationDue   func()
+	purged        func(ctx context.Context, region, arn string, versions []string)
 
 	blindMu sync.RWMutex
 	blinded map[blindKey]string // see blind
@@ -74,6 +78,7 @@ func New(cfg Config) (*Service, error) {
 
 		checkFunction: cfg.CheckRotationFunction,
 		rotationDue:   cfg.RotationDue,
+		purged:        cfg.Purged,
 	}
 	if s.authz == nil {
 		s.authz = iam.AllowAll{}

@@ -11,11 +11,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/coffer-dev/coffer/internal/audit"
 	"github.com/coffer-dev/coffer/internal/audit/httpsink"
 	"github.com/coffer-dev/coffer/internal/iam"
 	"github.com/coffer-dev/coffer/internal/keys"
+	"github.com/coffer-dev/coffer/internal/secrets"
 )
 
 // AuditConfig configures the audit trail. The default is a hash-chained
@@ -231,4 +233,49 @@ func (s *Server) closeAudit(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// serviceEvent records an action of Coffer's own scheduler, as CloudTrail
+// records AWS's (AwsServiceEvent, invoked by secretsmanager.amazonaws.com).
+func (s *Server) serviceEvent(ctx context.Context, op, region, arn, versionID string, params map[string]string, errCode string) error {
+	if s.trail == nil {
+		return nil
+	}
+	a := &audit.Event{
+		Type: audit.ServiceEvent, Service: "secretsmanager", Operation: op, Region: region, VersionID: versionID,
+		Principal: audit.Principal{Type: audit.PrincipalService, InvokedBy: "secretsmanager.amazonaws.com"},
+		Params:    params, ErrorCode: errCode,
+	}
+	if arn != "" {
+		a.Resources = []audit.Resource{{ARN: arn}}
+	}
+	start := time.Now()
+	err := s.trail.Append(context.WithoutCancel(ctx), a)
+	s.metrics.observeAudit(time.Since(start), err)
+	if err != nil {
+		s.log.Error("audit record of a scheduler action failed", "op", op, "secret_arn", arn, "err", err)
+	}
+	return err
+}
+
+func (s *Server) auditRotationStep(ctx context.Context, region, arn, token, step string) error {
+	return s.serviceEvent(ctx, "RotationStep", region, arn, token, map[string]string{"Step": step}, "")
+}
+
+func (s *Server) auditRotationOutcome(region, arn string, failure *secrets.RotationFailure) {
+	if failure == nil {
+		s.serviceEvent(context.Background(), "RotationSucceeded", region, arn, "", nil, "")
+		return
+	}
+	s.serviceEvent(context.Background(), "RotationFailed", region, arn, "", map[string]string{"Step": failure.Step}, "RotationFailed")
+}
+
+func (s *Server) auditPurge(ctx context.Context, region, arn string, versions []string) {
+	if versions == nil {
+		s.serviceEvent(ctx, "PurgeSecret", region, arn, "", nil, "")
+		return
+	}
+	for _, v := range versions {
+		s.serviceEvent(ctx, "PurgeSecretVersion", region, arn, v, nil, "")
+	}
 }

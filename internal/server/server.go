@@ -138,7 +138,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	var kick func()
 	s.secrets, err = secrets.New(secrets.Config{
 		Backend: s.backend, Keys: kr, Account: s.account, Logger: s.log, Authorizer: s.iam, Now: cfg.Clock,
-		CheckRotationFunction: registry.Check, RotationDue: func() { kick() },
+		CheckRotationFunction: registry.Check, RotationDue: func() { kick() }, Purged: s.auditPurge,
 	})
 	if err != nil {
 		return nil, err
@@ -147,7 +147,11 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Secrets: s.secrets, Functions: registry, Invocation: s.rotationInvocation, Now: cfg.Clock,
 		Interval: cfg.PurgeInterval, StepTimeout: cfg.RotationStepTimeout, Retention: max(0, cfg.VersionRetention),
 		Housekeeping: []func(context.Context){s.purgeSessions}, Logger: s.log.With("component", "rotation"),
-		Observe: s.metrics.observeRotation,
+		Observe: func(region, arn string, failure *secrets.RotationFailure) {
+			s.metrics.observeRotation(region, arn, failure)
+			s.auditRotationOutcome(region, arn, failure)
+		},
+		Record: s.auditRotationStep,
 	})
 	kick = s.scheduler.Kick
 	s.verifier = sigv4.New(sigv4.Config{Keys: secretKeys{s.iam}, AcceptUnknownKeys: cfg.Dev})

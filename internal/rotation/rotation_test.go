@@ -24,6 +24,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/coffer-dev/coffer/internal/audit"
 	"github.com/coffer-dev/coffer/internal/coffertest"
 	"github.com/coffer-dev/coffer/internal/rotation"
 	"github.com/coffer-dev/coffer/internal/server"
@@ -281,7 +282,7 @@ func TestHTTPFunctionRotates(t *testing.T) {
 	if token == "" || aws.ToString(out.ARN) != arn {
 		t.Fatalf("RotateSecret = %+v", out)
 	}
-	waitFor(t, "rotation", func() bool { return currentVersion(f.describe(t, arn)) == token })
+	waitRotations(t, f.srv, arn, 1)
 
 	d := f.describe(t, arn)
 	if !aws.ToBool(d.RotationEnabled) || aws.ToString(d.RotationLambdaARN) != f.arn {
@@ -317,6 +318,21 @@ func TestHTTPFunctionRotates(t *testing.T) {
 		if n := f.h.count(step); n != 1 {
 			t.Errorf("%s called %d times, want 1", step, n)
 		}
+	}
+	// The scheduler's actions are in the audit trail as service events:
+	// each step (recorded before it ran), then the outcome.
+	var ops []string
+	if err := audit.Query(ctx, f.srv.AuditDir(), audit.Filter{}, func(e *audit.Event) error {
+		if e.Type == audit.ServiceEvent && len(e.Resources) == 1 && e.Resources[0].ARN == arn {
+			ops = append(ops, e.Operation+":"+e.Params["Step"])
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"RotationStep:createSecret", "RotationStep:setSecret", "RotationStep:testSecret", "RotationStep:finishSecret", "RotationSucceeded:"}
+	if !slices.Equal(ops, want) {
+		t.Errorf("service events = %v, want %v", ops, want)
 	}
 	// AWSPENDING left on AWSCURRENT's version: the rotation is complete and
 	// the next one proceeds.
@@ -407,13 +423,35 @@ func TestFailedStepLeavesCurrentAndRetries(t *testing.T) {
 	// ...and completed with the same token after it.
 	f.clock.Advance(2 * time.Minute)
 	f.srv.Scheduler().RunOnce(ctx)
-	waitFor(t, "the retry", func() bool { return currentVersion(f.describe(t, arn)) == token })
+	waitRotations(t, f.srv, arn, 1)
+	if currentVersion(f.describe(t, arn)) != token {
+		t.Fatal("the retry did not complete the rotation with its token")
+	}
 	if n := f.h.count(rotation.StepCreate); n != 2 {
 		t.Errorf("createSecret ran %d times, want 2 (one per attempt)", n)
 	}
 	if raw := describeRaw(t, f.srv, arn); raw["CofferRotationFailure"] != nil {
 		t.Errorf("failure still reported after success: %v", raw["CofferRotationFailure"])
 	}
+}
+
+// waitRotations waits until the audit trail shows n completed rotations of
+// arn: the scheduler records the outcome after it has stored it, so the
+// secret's rotation state is final by then.
+func waitRotations(t *testing.T, srv *coffertest.Server, arn string, n int) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%d completed rotation(s)", n), func() bool {
+		got := 0
+		if err := audit.Query(context.Background(), srv.AuditDir(), audit.Filter{Action: "RotationSucceeded"}, func(e *audit.Event) error {
+			if len(e.Resources) == 1 && e.Resources[0].ARN == arn {
+				got++
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return got >= n
+	})
 }
 
 // describeRaw returns DescribeSecret's JSON, with Coffer's own members.

@@ -279,3 +279,9 @@ func (s *Server) auditPurge(ctx context.Context, region, arn string, versions []
 		s.serviceEvent(ctx, "PurgeSecretVersion", region, arn, v, nil, "")
 	}
 }
+
+// AuditDir is the directory of the audit file log ("" when auditing is off).
+func (s *Server) AuditDir() string { return s.auditDir }
+
+// AuditKeys are the audit trail's keys (nil when auditing is off).
+func (s *Server) AuditKeys() *audit.Keys { return s.auditKeys }

@@ -53,7 +53,7 @@ type Config struct {
 	// Record, if set, records each step before it runs (the audit trail);
 	// if it fails the step does not run and the rotation is retried later.
 	Record func(ctx context.Context, region, arn, token, step string) error
-	Logger  *slog.Logger
+	Logger *slog.Logger
 }
 
 // Scheduler runs due rotations and the periodic purges. At most one

@@ -24,15 +24,15 @@ import (
 // record, metrics and alerts. It never holds a request body, a value, a
 // signature or a token.
 type Event struct {
-	Time      time.Time
-	RequestID string
-	Principal iam.Principal
-	SourceIP  string
-	UserAgent string
-	Region    string
-	Service   string
-	Operation string
-	Status    int
+	Time         time.Time
+	RequestID    string
+	Principal    iam.Principal
+	SourceIP     string
+	UserAgent    string
+	Region       string
+	Service      string
+	Operation    string
+	Status       int
 	ErrorCode    string
 	ErrorMessage string
 	Duration     time.Duration

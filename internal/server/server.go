@@ -41,29 +41,29 @@ const (
 
 // Server is a running Coffer: listener, stores and API.
 type Server struct {
-	cfg        Config
-	log        *slog.Logger
-	ln         net.Listener
-	http       *http.Server
-	backend    storage.Backend
-	secrets    *secrets.Service
-	scheduler  *rotation.Scheduler
-	metrics    *metrics
-	alerts     *alert.Engine
-	trail      *audit.Trail
-	auditKeys  *audit.Keys
-	auditDir   string
+	cfg       Config
+	log       *slog.Logger
+	ln        net.Listener
+	http      *http.Server
+	backend   storage.Backend
+	secrets   *secrets.Service
+	scheduler *rotation.Scheduler
+	metrics   *metrics
+	alerts    *alert.Engine
+	trail     *audit.Trail
+	auditKeys *audit.Keys
+	auditDir  string
 	// auditFailing is set while audit events cannot be recorded (readyz).
 	auditFailing atomic.Bool
-	breakGlass breakGlassSet
-	iam        *iam.Store
-	verifier   *sigv4.Verifier
-	muxes      map[string]*awsproto.Mux      // JSON 1.1, by target prefix
-	queryMuxes map[string]*awsproto.QueryMux // query protocol, by signing name
-	admin      iam.AccessKey
-	created    bool
-	account    string
-	tmpDir     string // dev mode: removed on close
+	breakGlass   breakGlassSet
+	iam          *iam.Store
+	verifier     *sigv4.Verifier
+	muxes        map[string]*awsproto.Mux      // JSON 1.1, by target prefix
+	queryMuxes   map[string]*awsproto.QueryMux // query protocol, by signing name
+	admin        iam.AccessKey
+	created      bool
+	account      string
+	tmpDir       string // dev mode: removed on close
 
 	closeOnce sync.Once
 	closeErr  error

@@ -22,7 +22,11 @@ func readsInMinute(e *Engine, from time.Time, principal string, n int, clumped b
 func TestReadRateFiresOnJumpNotOnSteadyLoad(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
-	e := newEngine(t, clk, rulesOnly(RuleReadRate), Options{})
+	cfg := rulesOnly(RuleReadRate)
+	// A jump minute queues 6,900 events before the test settles: room for
+	// all of them, so a slow worker (a loaded machine) drops none.
+	cfg.QueueSize = 1 << 14
+	e := newEngine(t, clk, cfg, Options{})
 	t0 := clk.Now()
 	minute := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
 
@@ -57,6 +61,9 @@ func TestReadRateFiresOnJumpNotOnSteadyLoad(t *testing.T) {
 		readsInMinute(e, minute(m), principalC, 500, true)
 		clk.Set(minute(m + 1))
 		settle(t, e)
+	}
+	if s := e.Stats(); s.Dropped != 0 {
+		t.Fatalf("Stats().Dropped = %d, want 0", s.Dropped)
 	}
 	got := e.Alerts()
 	if len(got) != 2 {

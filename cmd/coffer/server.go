@@ -32,6 +32,13 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Var(rotationFlag{&cfg.RotationFunctions}, "rotation-function", "rotation function RotationLambdaARN can name, repeatable: name=N,url=URL[,signing-key-file=F] | name=N,exec=/PATH | name=N,builtin=B[,opt.KEY=V]; plus read-secret=ARN-PATTERN to let it read another secret")
 	fs.DurationVar(&cfg.VersionRetention, "version-retention", 0, "how long versions without staging labels are kept (default 720h = 30 days; negative keeps them)")
 	fs.DurationVar(&cfg.RotationStepTimeout, "rotation-step-timeout", 0, "time limit of each rotation step (default 5m)")
+	auditOn := fs.Bool("audit", true, "record every request in the hash-chained audit log; --audit=false serves requests unaudited (benchmarks only)")
+	fs.StringVar(&cfg.Audit.Dir, "audit-dir", "", "directory of the audit log (default <data-dir>/audit)")
+	fs.BoolVar(&cfg.Audit.Stdout, "audit-stdout", false, "also write every audit event to stdout as a JSON line")
+	fs.StringVar(&cfg.Audit.Format, "audit-format", "native", "shape of the stdout and HTTP audit streams: native or cloudtrail")
+	fs.StringVar(&cfg.Audit.HTTPURL, "audit-http", "", "also POST audit events in batches to this URL (a SIEM's HTTP collector)")
+	fs.Var(headerFlag{&cfg.Audit.HTTPHeaders}, "audit-http-header", `header sent with every audit POST, repeatable: "Authorization: Bearer ..."`)
+	fs.BoolVar(&cfg.Audit.HTTPDurable, "audit-http-durable", false, "each request also waits for the SIEM to acknowledge its event")
 	fs.Var(alertsFlag{&cfg.Alerts}, "alerts", `alert rules and webhook as JSON, e.g. {"webhook":{"url":"https://..."}} (see docs/alerts.md; default: every rule on, alerts to the log)`)
 	fs.Var(oidcFlag{&cfg.OIDCProviders}, "oidc-provider", "trusted OIDC issuer for AssumeRoleWithWebIdentity, repeatable: issuer=URL,jwks-url=URL|jwks-file=PATH,audience=A")
 	if err := fs.Parse(args); err != nil {
@@ -48,6 +55,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	cfg.Logger = log
+	cfg.Audit.Disabled = !*auditOn
 	cfg.Builtins = builtin.Rotators{}
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
@@ -174,5 +182,28 @@ func (f alertsFlag) Set(v string) error {
 		return err
 	}
 	*f.cfg = c
+	return nil
+}
+
+// headerFlag collects "Name: value" headers; from the environment or the
+// config file several are separated by ";".
+type headerFlag struct{ h *map[string]string }
+
+func (f headerFlag) String() string { return "" }
+
+func (f headerFlag) Set(v string) error {
+	for one := range strings.SplitSeq(v, ";") {
+		if strings.TrimSpace(one) == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(one, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return fmt.Errorf("header %q: want \"Name: value\"", one)
+		}
+		if *f.h == nil {
+			*f.h = map[string]string{}
+		}
+		(*f.h)[strings.TrimSpace(name)] = strings.TrimSpace(value)
+	}
 	return nil
 }

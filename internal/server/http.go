@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/coffer-dev/coffer/internal/awsproto"
+	"github.com/coffer-dev/coffer/internal/cloudtrail"
 	"github.com/coffer-dev/coffer/internal/iam"
 	"github.com/coffer-dev/coffer/internal/request"
 	"github.com/coffer-dev/coffer/internal/sigv4"
@@ -148,7 +149,9 @@ func (s *Server) serveAPI(r *http.Request, ev *Event, resp *response) (any, *aws
 	if t := r.Header.Get(awsproto.TargetHeader); t != "" {
 		// Named for the audit record even if the request is refused
 		// before it is routed.
-		ev.Service, ev.Operation, _ = strings.Cut(t, ".")
+		if i := strings.LastIndexByte(t, '.'); i >= 0 {
+			ev.Service, ev.Operation = t[:i], t[i+1:]
+		}
 	}
 	if awsproto.IsQueryRequest(r) {
 		return s.serveQuery(r, body, ev, resp)
@@ -159,7 +162,10 @@ func (s *Server) serveAPI(r *http.Request, ev *Event, resp *response) (any, *aws
 		return nil, aerr
 	}
 	target := r.Header.Get(awsproto.TargetHeader)
-	prefix, _, _ := strings.Cut(target, ".")
+	prefix := target
+	if i := strings.LastIndexByte(target, '.'); i >= 0 {
+		prefix = target[:i]
+	}
 	mux, ok := s.muxes[prefix]
 	if !ok {
 		return nil, &awsproto.Error{Type: "UnknownOperationException", Message: "", Status: http.StatusBadRequest}
@@ -296,7 +302,7 @@ func (s *Server) principal(ctx context.Context, cred sigv4.Credential) (iam.Prin
 
 // signingNames maps a JSON 1.1 target prefix to the SigV4 service name its
 // requests are signed for, where the two differ.
-var signingNames = map[string]string{"AmazonSSM": "ssm"}
+var signingNames = map[string]string{"AmazonSSM": "ssm", cloudtrail.TargetPrefix: "cloudtrail", cloudtrail.ShortTargetPrefix: "cloudtrail"}
 
 func signingName(prefix string) string {
 	if name, ok := signingNames[prefix]; ok {

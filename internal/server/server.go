@@ -17,6 +17,7 @@ import (
 	"github.com/coffer-dev/coffer/internal/alert"
 	"github.com/coffer-dev/coffer/internal/audit"
 	"github.com/coffer-dev/coffer/internal/awsproto"
+	"github.com/coffer-dev/coffer/internal/cloudtrail"
 	"github.com/coffer-dev/coffer/internal/iam"
 	"github.com/coffer-dev/coffer/internal/iamapi"
 	"github.com/coffer-dev/coffer/internal/keys"
@@ -162,6 +163,11 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.muxes = map[string]*awsproto.Mux{
 		"secretsmanager": secretsmanager.NewMux(s.secrets, s.log),
 		"AmazonSSM":      ssm.NewMux(ssmParams, s.log),
+	}
+	if s.auditDir != "" {
+		for _, m := range cloudtrail.NewMuxes(s.auditDir, s.iam, s.log) {
+			s.muxes[m.Prefix()] = m
+		}
 	}
 	s.queryMuxes = map[string]*awsproto.QueryMux{
 		"iam": iamapi.NewMux(s.iam, s.log),

@@ -52,7 +52,7 @@ type lookupAttribute struct {
 }
 
 type lookupEventsInput struct {
-	LookupAttributes []lookupAttribute  `json:"LookupAttributes"`
+	LookupAttributes []lookupAttribute   `json:"LookupAttributes"`
 	StartTime        *awsproto.Timestamp `json:"StartTime"`
 	EndTime          *awsproto.Timestamp `json:"EndTime"`
 	EventCategory    string              `json:"EventCategory"`

@@ -233,7 +233,13 @@ func (f *fixture) describe(t *testing.T, id string) *sm.DescribeSecretOutput {
 // 15 seconds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	waitForUpTo(t, 15*time.Second, what, cond)
+}
+
+// waitForUpTo is waitFor with its own limit.
+func waitForUpTo(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

@@ -243,7 +243,7 @@ func TestExecFunctionWithBoto3(t *testing.T) {
 	}
 	token := aws.ToString(rot.VersionId)
 	var d *sm.DescribeSecretOutput
-	waitFor(t, "the boto3 rotation", func() bool {
+	waitForUpTo(t, time.Minute, "the boto3 rotation (four Python processes)", func() bool {
 		d, err = srv.Client.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: &arn})
 		return err == nil && currentVersion(d) == token
 	})
@@ -317,19 +317,36 @@ if __name__ == "__main__":
     lambda_handler(json.load(sys.stdin), None)
 `
 
-// A function that hangs fails its step at the step timeout and holds up no
-// other rotation.
+// A function that hangs holds up no other rotation, and fails its step at
+// the step timeout.
 func TestHungFunctionTimesOutAlone(t *testing.T) {
 	ctx := context.Background()
-	released := make(chan struct{})
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select { // never answers while the test runs
-		case <-r.Context().Done():
-		case <-released:
+	newHang := func() (*httptest.Server, chan struct{}) {
+		entered := make(chan struct{}, 8)
+		released := make(chan struct{})
+		hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			entered <- struct{}{}
+			select { // never answers while the test runs
+			case <-r.Context().Done():
+			case <-released:
+			}
+		}))
+		t.Cleanup(hang.Close)
+		t.Cleanup(func() { close(released) })
+		return hang, entered
+	}
+	rules := &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(1)}
+	create := func(srv *coffertest.Server, name string) string {
+		out, err := srv.Client.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("v1")})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}))
-	t.Cleanup(hang.Close)
-	t.Cleanup(func() { close(released) })
+		return aws.ToString(out.ARN)
+	}
+
+	// Not blocked: while one function hangs (with a long step timeout),
+	// another secret's rotation runs to the end.
+	hang, entered := newHang()
 	h := &handler{key: []byte("k"), calls: map[string]int{}}
 	good := httptest.NewServer(h)
 	t.Cleanup(good.Close)
@@ -340,41 +357,45 @@ func TestHungFunctionTimesOutAlone(t *testing.T) {
 	c := newClock()
 	srv := coffertest.NewServer(t, coffertest.Options{Configure: func(cfg *server.Config) {
 		cfg.Clock = c.Now
-		cfg.RotationStepTimeout = 3 * time.Second
+		cfg.RotationStepTimeout = time.Minute
 		cfg.RotationFunctions = []server.RotationFunction{{Name: "hangs", URL: hang.URL}, {Name: "good", URL: good.URL, SigningKeyFile: keyFile}}
 	}})
 	h.sm = srv.Client
-	rules := &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(1)}
-	var arns []string
-	for _, name := range []string{"stuck", "fine"} {
-		out, err := srv.Client.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("v1")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		arns = append(arns, aws.ToString(out.ARN))
-	}
-	if _, err := srv.Client.RotateSecret(ctx, &sm.RotateSecretInput{SecretId: &arns[0], RotationLambdaARN: aws.String("hangs"), RotationRules: rules}); err != nil {
+	stuck, fine := create(srv, "stuck"), create(srv, "fine")
+	if _, err := srv.Client.RotateSecret(ctx, &sm.RotateSecretInput{SecretId: &stuck, RotationLambdaARN: aws.String("hangs"), RotationRules: rules}); err != nil {
 		t.Fatal(err)
 	}
-	rot, err := srv.Client.RotateSecret(ctx, &sm.RotateSecretInput{SecretId: &arns[1], RotationLambdaARN: aws.String("good"), RotationRules: rules})
-	if err != nil {
+	select {
+	case <-entered:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the hanging function was never called")
+	}
+	if _, err := srv.Client.RotateSecret(ctx, &sm.RotateSecretInput{SecretId: &fine, RotationLambdaARN: aws.String("good"), RotationRules: rules}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the other rotation", func() bool {
-		d, err := srv.Client.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: &arns[1]})
-		return err == nil && currentVersion(d) == aws.ToString(rot.VersionId)
-	})
-	// The other rotation finished while the hung one was still running.
-	if raw := describeRaw(t, srv, arns[0]); raw["CofferRotationFailure"] != nil {
-		t.Fatalf("the hung step ended before the other rotation finished: %v", raw["CofferRotationFailure"])
+	waitRotations(t, srv, fine, 1)
+	if raw := describeRaw(t, srv, stuck); raw["CofferRotationFailure"] != nil {
+		t.Fatalf("the hung step ended early: %v", raw["CofferRotationFailure"])
+	}
+
+	// Timed out: with a short step timeout the hung step fails, and the
+	// failure says why.
+	hang2, _ := newHang()
+	srv2 := coffertest.NewServer(t, coffertest.Options{Configure: func(cfg *server.Config) {
+		cfg.Clock = c.Now
+		cfg.RotationStepTimeout = 300 * time.Millisecond
+		cfg.RotationFunctions = []server.RotationFunction{{Name: "hangs", URL: hang2.URL}}
+	}})
+	stuck2 := create(srv2, "stuck")
+	if _, err := srv2.Client.RotateSecret(ctx, &sm.RotateSecretInput{SecretId: &stuck2, RotationLambdaARN: aws.String("hangs"), RotationRules: rules}); err != nil {
+		t.Fatal(err)
 	}
 	var fail map[string]any
 	waitFor(t, "the hung step to time out", func() bool {
-		raw := describeRaw(t, srv, arns[0])
-		fail, _ = raw["CofferRotationFailure"].(map[string]any)
+		fail, _ = describeRaw(t, srv2, stuck2)["CofferRotationFailure"].(map[string]any)
 		return fail != nil
 	})
-	if fail["Step"] != "createSecret" || !strings.Contains(fail["Message"].(string), "deadline") && !strings.Contains(fail["Message"].(string), "timeout") {
+	if msg, _ := fail["Message"].(string); fail["Step"] != "createSecret" || !strings.Contains(msg, "deadline") && !strings.Contains(msg, "timeout") {
 		t.Errorf("failure = %v", fail)
 	}
 }

@@ -116,6 +116,9 @@ func TestAlertsFromTheRequestPath(t *testing.T) {
 	if res, _ := bg[0]["resource"].(string); res == "" || res[len(res)-17:len(res)-7] != "vault/root" {
 		t.Errorf("break-glass alert resource = %v", bg[0]["resource"])
 	}
+	if _, body := get(t, srv.URL+"/metrics"); !strings.Contains(body, "coffer_alerts_total 2") || !strings.Contains(body, "coffer_alerts_delivered_total 2") {
+		t.Errorf("/metrics does not count the two alerts")
+	}
 	raw, _ := json.Marshal(hook.alerts)
 	if strings.Contains(string(raw), "break-glass-value") {
 		t.Error("an alert carried a secret value")

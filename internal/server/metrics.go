@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/coffer-dev/coffer/internal/alert"
 	"github.com/coffer-dev/coffer/internal/secrets"
 )
 
@@ -60,11 +61,27 @@ func newMetrics(s *Server) *metrics {
 		Name: "coffer_watches_open",
 		Help: "Change-feed long polls open now.",
 	}, func() float64 { return float64(s.watches.Load()) })
+	alertStat := func(name, help string, f func(st alertStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 {
+			if s.alerts == nil {
+				return 0
+			}
+			return float64(f(s.alerts.Stats()))
+		})
+	}
+	m.reg.MustRegister(
+		alertStat("coffer_alerts_total", "Alerts raised (logged and handed to the webhook).", func(st alertStats) uint64 { return st.Alerts }),
+		alertStat("coffer_alerts_delivered_total", "Alerts the webhook accepted.", func(st alertStats) uint64 { return st.Delivered }),
+		alertStat("coffer_alerts_failed_total", "Alerts the webhook never accepted.", func(st alertStats) uint64 { return st.Failed }),
+		alertStat("coffer_alert_events_dropped_total", "Requests the alert rules did not see because their queue was full.", func(st alertStats) uint64 { return st.Dropped }),
+	)
 	m.reg.MustRegister(m.requests, m.latency, m.auditLat, m.auditFail, m.rotations, watches,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	return m
 }
+
+type alertStats = alert.Stats
 
 // observe counts one API request.
 func (m *metrics) observe(ev *Event) {

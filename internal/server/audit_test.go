@@ -3,7 +3,9 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/middleware"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -24,6 +27,8 @@ import (
 
 	"github.com/coffer-dev/coffer/internal/audit"
 	"github.com/coffer-dev/coffer/internal/coffertest"
+	"github.com/coffer-dev/coffer/internal/secretsmanager"
+	ssmapi "github.com/coffer-dev/coffer/internal/ssm"
 )
 
 // syncBuf is a log sink safe for concurrent writes.
@@ -333,5 +338,78 @@ func TestAuditFailsClosed(t *testing.T) {
 	}
 	if _, err := audit.Verify(ctx, audit.VerifyOptions{PublicKey: srv.AuditKeys().PublicKey(), Live: true}, paths...); err != nil {
 		t.Fatalf("verify after recovery: %v", err)
+	}
+}
+
+// Every operation of the JSON services - as the admin and as a user with
+// no policy, whatever its outcome - leaves exactly one event naming it.
+func TestEveryOperationIsAuditedOnce(t *testing.T) {
+	ctx := context.Background()
+	srv := coffertest.NewServer(t, coffertest.Options{})
+	if _, err := srv.IAM().CreateUser(ctx, "nobody", "/", nil); err != nil {
+		t.Fatal(err)
+	}
+	key, err := srv.IAM().CreateAccessKey(ctx, "nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Client.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("everyop"), SecretString: aws.String("v")}); err != nil {
+		t.Fatal(err)
+	}
+	type sent struct{ service, op, principal string }
+	ids := map[string]sent{}
+	services := []struct {
+		prefix, signing, service string
+		ops                      []string
+	}{
+		{"secretsmanager", "secretsmanager", "secretsmanager", secretsmanager.NewMux(nil, nil).Names()},
+		{"AmazonSSM", "ssm", "ssm", ssmapi.NewMux(nil, nil).Names()},
+	}
+	creds := []struct{ akid, secret, arn string }{
+		{srv.AccessKey, srv.SecretKey, "arn:aws:iam::" + srv.Account() + ":user/admin"},
+		{key.ID, key.Secret.Reveal(), "arn:aws:iam::" + srv.Account() + ":user/nobody"},
+	}
+	body := []byte(`{"SecretId":"everyop","Name":"/everyop"}`)
+	for _, svc := range services {
+		if len(svc.ops) < 10 {
+			t.Fatalf("%s: only %d operations", svc.prefix, len(svc.ops))
+		}
+		for _, op := range svc.ops {
+			for _, c := range creds {
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+				req.Header.Set("X-Amz-Target", svc.prefix+"."+op)
+				sum := sha256.Sum256(body)
+				if err := v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: c.akid, SecretAccessKey: c.secret},
+					req, hex.EncodeToString(sum[:]), svc.signing, srv.Region, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+				resp, err := coffertest.HTTPClient().Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				ids[resp.Header.Get("x-amzn-RequestId")] = sent{svc.service, op, c.arn}
+			}
+		}
+	}
+	count := map[string]int{}
+	for _, e := range events(t, srv) {
+		s, ok := ids[e.RequestID]
+		if !ok {
+			continue
+		}
+		count[e.RequestID]++
+		if e.Service != s.service || e.Operation != s.op || e.Principal.ARN != s.principal || e.Status == 0 {
+			t.Errorf("%s %s by %s: event %s/%s by %s, status %d", s.service, s.op, s.principal, e.Service, e.Operation, e.Principal.ARN, e.Status)
+		}
+		if s.principal == creds[1].arn && e.Decision == audit.Allow && e.Operation != "GetRandomPassword" {
+			t.Errorf("%s by a user with no policy was allowed", s.op)
+		}
+	}
+	for id, s := range ids {
+		if count[id] != 1 {
+			t.Errorf("%s.%s by %s: %d events, want 1", s.service, s.op, s.principal, count[id])
+		}
 	}
 }

@@ -509,3 +509,27 @@ func TestUnusedCommandWithoutEventsOrPrincipal(t *testing.T) {
 		t.Error("audit unused --days 0 succeeded")
 	}
 }
+
+func TestUnusedCommandLeavesResourcePolicyGrantsOut(t *testing.T) {
+	s := newUnusedServer(t)
+	ctx := context.Background()
+	arn, c := s.user(t, "narrow-bot", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"`+s.secrets["app/db"]+`"}}`)
+	// app/other lets narrow-bot read it through its own resource policy.
+	rp := `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"` + arn + `"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}}`
+	if _, err := s.Client.PutResourcePolicy(ctx, &sm.PutResourcePolicyInput{SecretId: aws.String("app/other"), ResourcePolicy: aws.String(rp)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"app/db", "app/other"} {
+		if _, err := c.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String(name)}); err != nil {
+			t.Fatalf("read %s: %v", name, err)
+		}
+	}
+	got := runUnused(t, "--principal", arn, "--days", "1", "--dir", s.AuditDir())
+	want := []string{"secretsmanager:GetSecretValue" + s.secrets["app/other"]}
+	if got.Requests != 2 || !slices.Equal(lastUsedNames(got.NotGranted), want) {
+		t.Errorf("%d requests, not granted %v; want 2 and %v", got.Requests, lastUsedNames(got.NotGranted), want)
+	}
+	// The narrower policy is the identity policy's part: app/db alone.
+	used := map[[2]string]bool{{"secretsmanager:GetSecretValue", s.secrets["app/db"]}: true}
+	s.checkAllowsExactly(t, got, iam.Principal{Account: s.account, ARN: arn, Name: "narrow-bot"}, used)
+}

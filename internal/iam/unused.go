@@ -53,8 +53,7 @@ type AccessReport struct {
 	// time of each): what GeneratePolicy needs.
 	Granted []Use
 	// Ungranted are the uses no Allow statement grants: a resource policy
-	// allowed them (or the principal is the admin, whom no policy binds).
-	// A narrower identity policy need not allow them.
+	// allowed them. A narrower identity policy need not allow them.
 	Ungranted []Use
 }
 

@@ -198,7 +198,7 @@ type iamPolicyClient interface {
 // inline policies (Coffer has no managed policies).
 func loadIdentity(ctx context.Context, c iamPolicyClient, ref principalRef) (*identity, error) {
 	id := &identity{ref: ref}
-	docs := map[string]string{}
+	var docs map[string]string
 	switch ref.kind {
 	case "user":
 		u, err := c.GetUser(ctx, &awsiam.GetUserInput{UserName: aws.String(ref.name)})
@@ -207,19 +207,17 @@ func loadIdentity(ctx context.Context, c iamPolicyClient, ref principalRef) (*id
 		}
 		id.arn = aws.ToString(u.User.Arn)
 		id.principal = iam.Principal{Account: ref.account, ARN: id.arn, Name: ref.name, UserID: aws.ToString(u.User.UserId)}
-		p := awsiam.NewListUserPoliciesPaginator(c, &awsiam.ListUserPoliciesInput{UserName: aws.String(ref.name)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("list the policies of user %s: %w", ref.name, err)
-			}
-			for _, name := range page.PolicyNames {
+		pages := awsiam.NewListUserPoliciesPaginator(c, &awsiam.ListUserPoliciesInput{UserName: aws.String(ref.name)})
+		docs, err = inlinePolicies(ctx, ref, pages, func(o *awsiam.ListUserPoliciesOutput) []string { return o.PolicyNames },
+			func(name string) (*string, error) {
 				out, err := c.GetUserPolicy(ctx, &awsiam.GetUserPolicyInput{UserName: aws.String(ref.name), PolicyName: aws.String(name)})
 				if err != nil {
-					return nil, fmt.Errorf("get policy %s of user %s: %w", name, ref.name, err)
+					return nil, err
 				}
-				docs[name] = aws.ToString(out.PolicyDocument)
-			}
+				return out.PolicyDocument, nil
+			})
+		if err != nil {
+			return nil, err
 		}
 	case "role":
 		r, err := c.GetRole(ctx, &awsiam.GetRoleInput{RoleName: aws.String(ref.name)})
@@ -233,19 +231,17 @@ func loadIdentity(ctx context.Context, c iamPolicyClient, ref principalRef) (*id
 			Account: ref.account, ARN: id.sessionARN + ref.session, UserID: roleID + ":" + ref.session, Name: ref.name,
 			Session: &iam.Session{RoleName: ref.name, RoleARN: id.arn, RoleID: roleID, SessionName: ref.session},
 		}
-		p := awsiam.NewListRolePoliciesPaginator(c, &awsiam.ListRolePoliciesInput{RoleName: aws.String(ref.name)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("list the policies of role %s: %w", ref.name, err)
-			}
-			for _, name := range page.PolicyNames {
+		pages := awsiam.NewListRolePoliciesPaginator(c, &awsiam.ListRolePoliciesInput{RoleName: aws.String(ref.name)})
+		docs, err = inlinePolicies(ctx, ref, pages, func(o *awsiam.ListRolePoliciesOutput) []string { return o.PolicyNames },
+			func(name string) (*string, error) {
 				out, err := c.GetRolePolicy(ctx, &awsiam.GetRolePolicyInput{RoleName: aws.String(ref.name), PolicyName: aws.String(name)})
 				if err != nil {
-					return nil, fmt.Errorf("get policy %s of role %s: %w", name, ref.name, err)
+					return nil, err
 				}
-				docs[name] = aws.ToString(out.PolicyDocument)
-			}
+				return out.PolicyDocument, nil
+			})
+		if err != nil {
+			return nil, err
 		}
 	}
 	if got := accountOf(id.arn); got != ref.account {
@@ -265,6 +261,32 @@ func loadIdentity(ctx context.Context, c iamPolicyClient, ref principalRef) (*id
 		id.policies = append(id.policies, iam.NamedPolicy{Name: name, Policy: p})
 	}
 	return id, nil
+}
+
+// inlinePolicies reads the documents of the policies a List*Policies
+// paginator names, as IAM returns them (URL-encoded).
+func inlinePolicies[T any](ctx context.Context, ref principalRef,
+	pages interface {
+		HasMorePages() bool
+		NextPage(context.Context, ...func(*awsiam.Options)) (T, error)
+	},
+	names func(T) []string, get func(name string) (*string, error),
+) (map[string]string, error) {
+	docs := map[string]string{}
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list the policies of %s %s: %w", ref.kind, ref.name, err)
+		}
+		for _, name := range names(page) {
+			doc, err := get(name)
+			if err != nil {
+				return nil, fmt.Errorf("get policy %s of %s %s: %w", name, ref.kind, ref.name, err)
+			}
+			docs[name] = aws.ToString(doc)
+		}
+	}
+	return docs, nil
 }
 
 func principalError(ref principalRef, err error) error {

@@ -51,6 +51,7 @@ var servedActions = slices.Concat(
 	// sts:TagSession is not an operation but a permission AssumeRole
 	// with session tags needs.
 	prefixed("sts", "AssumeRole", "AssumeRoleWithWebIdentity", "GetCallerIdentity", "GetSessionToken", "TagSession"),
+	prefixed("cloudtrail", "LookupEvents"),
 )
 
 func prefixed(service string, ops ...string) []string {
@@ -68,6 +69,7 @@ var iamPrefixes = map[string]string{
 	"ssm":            "ssm",
 	"iam":            "iam",
 	"sts":            "sts",
+	"cloudtrail":     "cloudtrail",
 }
 
 // unusedNotes say what the generated policy leaves out.

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/coffer-dev/coffer/internal/audit"
+	"github.com/coffer-dev/coffer/internal/cloudtrail"
 	"github.com/coffer-dev/coffer/internal/coffertest"
 	"github.com/coffer-dev/coffer/internal/iam"
 	"github.com/coffer-dev/coffer/internal/iamapi"
@@ -38,6 +39,11 @@ func TestUnusedServedActionsAreTheMuxes(t *testing.T) {
 	}
 	if got, want := byService["ssm"], ssm.NewMux(nil, nil).Names(); !slices.Equal(got, want) {
 		t.Errorf("servedActions for ssm:\n%s", cmp.Diff(want, got))
+	}
+	for _, m := range cloudtrail.NewMuxes("", nil, nil) {
+		if got, want := byService["cloudtrail"], m.Names(); !slices.Equal(got, want) {
+			t.Errorf("servedActions for cloudtrail (%s):\n%s", m.Prefix(), cmp.Diff(want, got))
+		}
 	}
 	// The query muxes cannot list their actions: each listed one must be
 	// registered.

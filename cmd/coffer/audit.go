@@ -24,6 +24,7 @@ const auditUsage = `Usage:
                       [--resource R] [--decision allow|deny] [--format table|json|cloudtrail]
   coffer audit pubkey [--data-dir DIR]
   coffer audit hmac   [--data-dir DIR] [--exact] < value
+  coffer audit unused --principal ARN [--days N] [--dir DIR | --data-dir DIR] [--format text|json]
 
 verify checks that the audit log is one intact hash chain whose checkpoints
 carry valid signatures, and names the first broken, missing, reordered or
@@ -43,6 +44,13 @@ pubkey prints the public key that verifies the log's checkpoints. hmac prints
 the digest the log records in place of a sensitive value, read from stdin
 (one trailing newline removed unless --exact), so that you can find where a
 known value was used. Both read the root key from the data dir.
+
+unused lists what the inline policies of a user or role (read through the
+server's IAM API, configured the AWS SDK way) grant that the principal did
+not use in the last --days (default 90) according to the audit log, with the
+last use of what it did use, and prints a narrower policy that still allows
+every request those policies allowed. A role session ARN stands for its
+role; a role's requests are those of all its sessions.
 
 The data dir is --data-dir, else COFFER_DATA_DIR, else ` + server.DefaultDataDir + `; the log is
 its audit/ directory.
@@ -66,6 +74,8 @@ func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return auditPubkey(args[1:], stdout, stderr)
 	case "hmac":
 		return auditHMAC(args[1:], stdin, stdout, stderr)
+	case "unused":
+		return auditUnused(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, auditUsage)
 		return nil

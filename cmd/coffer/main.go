@@ -40,7 +40,7 @@ Usage:
   coffer run -- CMD       run CMD with the secret references in its environment resolved
   coffer import FILE      move hard-coded secrets of a serverless.yml, template or .env into Coffer
   coffer agent [flags]    serve cached secrets to local processes (Lambda extension and AWS agent compatible)
-  coffer audit verify|query|pubkey|hmac   check, search and match the audit log
+  coffer audit verify|query|unused|pubkey|hmac   check, search and match the audit log; narrow policies from it
   coffer version          print the version
 
 Run "coffer <command> -h" for a command's flags.

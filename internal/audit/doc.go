@@ -59,7 +59,7 @@
 //
 // Must not import: net/http (the domain packages call this one; the SIEM
 // sink lives in httpsink), any API or domain package, math/rand. From
-// Coffer it imports only keys, for KeysFromRoot.
+// Coffer it imports only keys, for KeysFromRoot (and the leaf uuid).
 //
 // Invariants:
 //   - No sink receives a sensitive parameter's value, only its digest;

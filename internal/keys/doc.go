@@ -21,8 +21,8 @@
 // derivation of the audit log's keys (AuditKeys; the audit package uses them).
 //
 // Must not import: net/http or any API package, the secrets package or any
-// other domain package, math/rand. It imports from Coffer only storage and
-// atomicfile.
+// other domain package, math/rand. It imports from Coffer only storage,
+// atomicfile and uuid.
 //
 // Invariants:
 //   - No key material or plaintext appears in an error, a log line or a

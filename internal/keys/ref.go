@@ -2,51 +2,18 @@ package keys
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"strings"
+
+	"github.com/coffer-dev/coffer/internal/uuid"
 )
 
 // keyID is a KMS key id: a random (version 4) UUID.
-type keyID [16]byte
+type keyID = uuid.UUID
 
-func newKeyID() keyID {
-	var id keyID
-	randRead(id[:])
-	id[6] = id[6]&0x0f | 0x40 // version 4
-	id[8] = id[8]&0x3f | 0x80 // RFC 9562 variant
-	return id
-}
-
-// String returns the canonical lower-case form,
-// xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx.
-func (id keyID) String() string {
-	var b [36]byte
-	hex.Encode(b[0:8], id[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], id[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], id[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], id[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:36], id[10:16])
-	return string(b[:])
-}
+func newKeyID() keyID { return uuid.NewV4() }
 
 // parseKeyID parses a UUID in canonical form (either case).
-func parseKeyID(s string) (keyID, bool) {
-	var id keyID
-	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return id, false
-	}
-	groups := [...]struct{ from, to, at int }{{0, 8, 0}, {9, 13, 4}, {14, 18, 6}, {19, 23, 8}, {24, 36, 10}}
-	for _, g := range groups {
-		if _, err := hex.Decode(id[g.at:], []byte(s[g.from:g.to])); err != nil {
-			return id, false
-		}
-	}
-	return id, true
-}
+func parseKeyID(s string) (keyID, bool) { return uuid.Parse(s) }
 
 // randRead fills b from crypto/rand, which never fails (Go 1.24+: it crashes
 // the program instead of returning an error).

@@ -2,9 +2,10 @@ package secrets
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"github.com/coffer-dev/coffer/internal/uuid"
 )
 
 // ValidationError reports a value outside the API model's constraints
@@ -130,14 +131,7 @@ func validateRegion(r string) bool {
 }
 
 // newVersionID returns a random RFC 4122 version 4 UUID.
-func newVersionID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
+func newVersionID() string { return uuid.New() }
 
 const suffixAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 

@@ -31,7 +31,7 @@ func TestParseRotationFunction(t *testing.T) {
 		}
 	}
 	var fns []server.RotationFunction
-	if err := (rotationFlag{&fns}).Set("name=a,exec=/bin/a;name=b,url=http://127.0.0.1:9/x"); err != nil || len(fns) != 2 {
+	if err := rotationFlag(&fns).Set("name=a,exec=/bin/a;name=b,url=http://127.0.0.1:9/x"); err != nil || len(fns) != 2 {
 		t.Fatalf("Set of two functions: %v, %v", fns, err)
 	}
 }

@@ -29,7 +29,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", false, "serve TLS with a self-signed certificate kept in the data dir")
 	fs.DurationVar(&cfg.PurgeInterval, "purge-interval", 0, "how often secrets past their recovery window are purged (default 1m)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.Var(rotationFlag{&cfg.RotationFunctions}, "rotation-function", "rotation function RotationLambdaARN can name, repeatable: name=N,url=URL[,signing-key-file=F] | name=N,exec=/PATH | name=N,builtin=B[,opt.KEY=V]; plus read-secret=ARN-PATTERN to let it read another secret")
+	fs.Var(rotationFlag(&cfg.RotationFunctions), "rotation-function", "rotation function RotationLambdaARN can name, repeatable: name=N,url=URL[,signing-key-file=F] | name=N,exec=/PATH | name=N,builtin=B[,opt.KEY=V]; plus read-secret=ARN-PATTERN to let it read another secret")
 	fs.DurationVar(&cfg.VersionRetention, "version-retention", 0, "how long versions without staging labels are kept (default 720h = 30 days; negative keeps them)")
 	fs.DurationVar(&cfg.RotationStepTimeout, "rotation-step-timeout", 0, "time limit of each rotation step (default 5m)")
 	auditOn := fs.Bool("audit", true, "record every request in the hash-chained audit log; --audit=false serves requests unaudited (benchmarks only)")
@@ -40,7 +40,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Var(headerFlag{&cfg.Audit.HTTPHeaders}, "audit-http-header", `header sent with every audit POST, repeatable: "Authorization: Bearer ..."`)
 	fs.BoolVar(&cfg.Audit.HTTPDurable, "audit-http-durable", false, "each request also waits for the SIEM to acknowledge its event")
 	fs.Var(alertsFlag{&cfg.Alerts}, "alerts", `alert rules and webhook as JSON, e.g. {"webhook":{"url":"https://..."}} (see docs/alerts.md; default: every rule on, alerts to the log)`)
-	fs.Var(oidcFlag{&cfg.OIDCProviders}, "oidc-provider", "trusted OIDC issuer for AssumeRoleWithWebIdentity, repeatable: issuer=URL,jwks-url=URL|jwks-file=PATH,audience=A")
+	fs.Var(oidcFlag(&cfg.OIDCProviders), "oidc-provider", "trusted OIDC issuer for AssumeRoleWithWebIdentity, repeatable: issuer=URL,jwks-url=URL|jwks-file=PATH,audience=A")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,62 +76,46 @@ Use it with the admin credentials from any AWS SDK or the aws CLI:
 	return srv.Run(ctx)
 }
 
-// oidcFlag collects repeated --oidc-provider values. From COFFER_OIDC_PROVIDER
-// or the config file, several providers are separated by ";".
-type oidcFlag struct{ ps *[]sts.OIDCProvider }
+// listFlag collects a repeatable flag's values, each parsed by parse and
+// shown by name. From the environment or the config file, several values
+// are separated by ";".
+type listFlag[T any] struct {
+	items *[]T
+	parse func(string) (T, error)
+	name  func(T) string
+}
 
-func (f oidcFlag) String() string {
-	if f.ps == nil {
+func (f listFlag[T]) String() string {
+	if f.items == nil {
 		return ""
 	}
 	var names []string
-	for _, p := range *f.ps {
-		names = append(names, p.Issuer)
+	for _, it := range *f.items {
+		names = append(names, f.name(it))
 	}
 	return strings.Join(names, ";")
 }
 
-func (f oidcFlag) Set(v string) error {
-	for _, one := range strings.Split(v, ";") {
+func (f listFlag[T]) Set(v string) error {
+	for one := range strings.SplitSeq(v, ";") {
 		if strings.TrimSpace(one) == "" {
 			continue
 		}
-		p, err := sts.ParseOIDCProvider(one)
+		it, err := f.parse(one)
 		if err != nil {
 			return err
 		}
-		*f.ps = append(*f.ps, p)
+		*f.items = append(*f.items, it)
 	}
 	return nil
 }
 
-// rotationFlag collects repeated --rotation-function values. From
-// COFFER_ROTATION_FUNCTION or the config file, several are separated by ";".
-type rotationFlag struct{ fns *[]server.RotationFunction }
-
-func (f rotationFlag) String() string {
-	if f.fns == nil {
-		return ""
-	}
-	var names []string
-	for _, fn := range *f.fns {
-		names = append(names, fn.Name)
-	}
-	return strings.Join(names, ";")
+func oidcFlag(ps *[]sts.OIDCProvider) listFlag[sts.OIDCProvider] {
+	return listFlag[sts.OIDCProvider]{ps, sts.ParseOIDCProvider, func(p sts.OIDCProvider) string { return p.Issuer }}
 }
 
-func (f rotationFlag) Set(v string) error {
-	for _, one := range strings.Split(v, ";") {
-		if strings.TrimSpace(one) == "" {
-			continue
-		}
-		fn, err := parseRotationFunction(one)
-		if err != nil {
-			return err
-		}
-		*f.fns = append(*f.fns, fn)
-	}
-	return nil
+func rotationFlag(fns *[]server.RotationFunction) listFlag[server.RotationFunction] {
+	return listFlag[server.RotationFunction]{fns, parseRotationFunction, func(f server.RotationFunction) string { return f.Name }}
 }
 
 // parseRotationFunction parses name=N,url=U | exec=PATH | builtin=B with

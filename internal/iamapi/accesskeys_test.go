@@ -34,7 +34,7 @@ func smCode(t *testing.T, err error) string {
 
 func TestAccessKeyAuthenticatesUntilDeactivated(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &coffertest.LogBuffer{}
 	srv := coffertest.NewServer(t, coffertest.Options{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	c := iam.NewFromConfig(srv.Config(srv.Region))
 	ctx := context.Background()

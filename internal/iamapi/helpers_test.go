@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -193,23 +192,4 @@ func checkGolden(t *testing.T, name string, body []byte) {
 	if !bytes.Equal(body, want) {
 		t.Errorf("response differs from %s:\ngot:  %s\nwant: %s", path, body, want)
 	}
-}
-
-// syncBuffer collects a server's log lines; the server logs from many
-// goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,24 +29,6 @@ import (
 	"github.com/coffer-dev/coffer/internal/secretsmanager"
 	ssmapi "github.com/coffer-dev/coffer/internal/ssm"
 )
-
-// syncBuf is a log sink safe for concurrent writes.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // events reads every event of the server's audit log.
 func events(t *testing.T, srv *coffertest.Server) []*audit.Event {
@@ -72,7 +53,7 @@ func requestID(md smithymw.Metadata) string {
 // outcome - and no value, token, secret key or signature anywhere.
 func TestEveryRequestIsAuditedOnce(t *testing.T) {
 	ctx := context.Background()
-	logs := &syncBuf{}
+	logs := &coffertest.LogBuffer{}
 	srv := coffertest.NewServer(t, coffertest.Options{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	const value = "audit-canary-value-4hX9"
 	if _, err := srv.IAM().CreateUser(ctx, "nobody", "/", nil); err != nil {

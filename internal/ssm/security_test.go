@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -61,27 +60,9 @@ func grepDataDir(t *testing.T, dir, needle string, skipAudit bool) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the server's concurrent logging.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestValuesAndNamesAreNotInTheDataFilesOrLogs(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs coffertest.LogBuffer
 	srv := coffertest.NewServer(t, coffertest.Options{Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	c := ssm.NewFromConfig(srv.Config("us-east-1"), func(o *ssm.Options) { o.RetryMaxAttempts = 1 })
 	secure, plain, name, meta := canary(t), canary(t), canary(t), canary(t)

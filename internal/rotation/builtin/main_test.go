@@ -39,7 +39,7 @@ func ctxT(t *testing.T) context.Context {
 type fixture struct {
 	srv *coffertest.Server
 	sm  *secretsmanager.Client // admin, without retries: the test sees every error
-	log *syncBuffer
+	log *coffertest.LogBuffer
 
 	mu         sync.Mutex
 	errs       []error                 // every error a rotator returned
@@ -52,7 +52,7 @@ type fixture struct {
 // same token), never by the scheduler's backoff.
 func newFixture(t *testing.T, fns ...server.RotationFunction) *fixture {
 	t.Helper()
-	f := &fixture{log: &syncBuffer{}}
+	f := &fixture{log: &coffertest.LogBuffer{}}
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	f.srv = coffertest.NewServer(t, coffertest.Options{
 		Logger: slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -272,22 +272,4 @@ func (f *fixture) valueAt(t *testing.T, arn, stage string) string {
 		t.Fatalf("GetSecretValue(%s, %s): %v", arn, stage, err)
 	}
 	return aws.ToString(out.SecretString)
-}
-
-// syncBuffer is a bytes.Buffer for a logger and a test at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -53,10 +53,15 @@ type fixture struct {
 
 func (f *fixture) add(t *target) { f.targets = append(f.targets, t) }
 
+// noAuditName is the target that runs `coffer server --audit=false`,
+// beside "coffer" (audit on, the default), in the GetSecretValue benchmark.
+const noAuditName = "coffer-noaudit"
+
 // startServers builds the binaries and starts coffer, then the trivial
-// handler serving coffer's own response bodies, then moto, each pinned to
+// handler serving coffer's own response bodies, then (with noAudit) a
+// second coffer with the audit log off, then moto, each pinned to
 // -server-cpu, after pinning this process to -client-cpu.
-func startServers(b *testing.B) *fixture {
+func startServers(b *testing.B, noAudit bool) *fixture {
 	b.Helper()
 	if runtime.GOOS != "linux" {
 		b.Skip("bench reads /proc and pins CPUs: Linux only")
@@ -85,6 +90,9 @@ func startServers(b *testing.B) *fixture {
 	tp := startProc(b, "trivial", false, *flagServerCPU, 0, filepath.Join(f.bin, "trivial"), "-body", getFile, "-put-body", putFile)
 	f.add(newTarget("trivial", tp, fakeAKID, fakeSecret))
 	f.add(coffer)
+	if noAudit {
+		f.add(startCoffer(b, ctx, f.bin, noAuditName, "--audit=false"))
+	}
 
 	motoVersion := "not run (-moto empty)"
 	if *flagMoto != "" {
@@ -111,12 +119,13 @@ func startServers(b *testing.B) *fixture {
 	return f
 }
 
-// startCoffer starts `coffer server` on a fresh data dir and creates the
-// benchmark's secrets.
-func startCoffer(b *testing.B, ctx context.Context, bin, name string) *target {
+// startCoffer starts `coffer server` with the extra flags on a fresh data
+// dir and creates the benchmark's secrets.
+func startCoffer(b *testing.B, ctx context.Context, bin, name string, flags ...string) *target {
 	b.Helper()
 	dataDir := filepath.Join(b.TempDir(), "coffer-data")
-	p := startProc(b, name, true, *flagServerCPU, 0, filepath.Join(bin, "coffer"), "server", "--data-dir", dataDir, "--listen", "127.0.0.1:0")
+	argv := append([]string{filepath.Join(bin, "coffer"), "server", "--data-dir", dataDir, "--listen", "127.0.0.1:0"}, flags...)
+	p := startProc(b, name, true, *flagServerCPU, 0, argv...)
 	return cofferTarget(b, ctx, name, p, dataDir)
 }
 
@@ -127,6 +136,7 @@ func cofferTarget(b *testing.B, ctx context.Context, name string, p *proc, dataD
 		b.Fatal(err)
 	}
 	t := newTarget(name, p, akid, secret)
+	t.metrics = true
 	if err := t.setUp(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -246,10 +256,10 @@ func putLoad(t *target, client string) func(ctx context.Context, worker int) err
 }
 
 // BenchmarkGetSecretValue measures GetSecretValue against the trivial
-// handler, coffer and moto, with the raw and the SDK client, at
-// concurrency 1, 16 and 64.
+// handler, coffer (audit log on), coffer-noaudit (--audit=false) and moto,
+// with the raw and the SDK client, at concurrency 1, 16 and 64.
 func BenchmarkGetSecretValue(b *testing.B) {
-	f := startServers(b)
+	f := startServers(b, true)
 	w := window{*flagWarmup, *flagWindow}
 	var groups []cell
 	for _, client := range []string{"raw", "sdk"} {
@@ -262,7 +272,11 @@ func BenchmarkGetSecretValue(b *testing.B) {
 		results = runMatrix(b, f, groups, w, getLoad)
 	}
 	b.StopTimer()
-	rep := report{env: f.env, window: w, results: results}
+	rep := report{env: f.env, window: w, results: results, notes: []string{
+		"coffer runs with its audit log on (the default: every request's event fdatasync'd in the hash-chained file log before the response); " +
+			noAuditName + " is the same binary with `--audit=false`. Records per fsync come from coffer's /metrics " +
+			"(`coffer_audit_records_total` ÷ `coffer_audit_fsyncs_total`), read at the edges of each window.",
+	}}
 	if *flagProfileDir != "" {
 		rep.profiled = profiled(b, f, "GetSecretValue", filepath.Join(*flagProfileDir, "get.pprof"), w)
 	}
@@ -273,7 +287,7 @@ func BenchmarkGetSecretValue(b *testing.B) {
 // BenchmarkPutSecretValue measures durable PutSecretValue writes, each
 // worker writing its own secret, against the same three servers.
 func BenchmarkPutSecretValue(b *testing.B) {
-	f := startServers(b)
+	f := startServers(b, false)
 	w := window{*flagWarmup, *flagWindow}
 	var notes []string
 	probe := func(when string) {
@@ -353,9 +367,18 @@ func runMatrix(b *testing.B, f *fixture, groups []cell, w window, loadFor func(*
 				if err != nil {
 					b.Fatal(err)
 				}
-				r, err := run(context.Background(), c, t.proc, w, hooks{}, load)
+				var h hooks
+				var before, after auditCounts
+				if t.metrics {
+					h.start = func() { before = t.auditCounts() }
+					h.stop = func() { after = t.auditCounts() }
+				}
+				r, err := run(context.Background(), c, t.proc, w, h, load)
 				if err != nil {
 					b.Fatalf("%v: %v", c, err)
+				}
+				if before.ok && after.ok {
+					r.auditRecords, r.auditSyncs = after.records-before.records, after.syncs-before.syncs
 				}
 				r.round = round
 				results = append(results, r)

@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +49,9 @@ type target struct {
 	creds aws.Credentials
 	http  *http.Client // raw requests
 	sdk   *secretsmanager.Client
+	// metrics is set for coffer, which serves Prometheus metrics at
+	// /metrics, read for the audit log's counters.
+	metrics bool
 }
 
 func newTarget(name string, p *proc, akid, secret string) *target {
@@ -254,9 +259,21 @@ type result struct {
 	// but waited for a CPU, as a fraction of the window.
 	waitServer, waitClient float64
 	round                  int // which of the -rounds
+	// Audit events and fdatasyncs of the audit file log during the window
+	// (coffer's /metrics; both 0 for other servers or with the log off).
+	auditRecords, auditSyncs float64
 }
 
 func (r *result) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
+
+// recordsPerSync is how many audit records each fdatasync made durable in
+// the window; 0 when none was made.
+func (r *result) recordsPerSync() float64 {
+	if r.auditSyncs == 0 {
+		return 0
+	}
+	return r.auditRecords / r.auditSyncs
+}
 
 func (r *result) serverCPUPerReq() time.Duration {
 	if r.n == 0 {
@@ -400,4 +417,55 @@ func percentile(d []time.Duration, q float64) time.Duration {
 	slices.Sort(d)
 	rank := int(math.Ceil(q*float64(len(d)))) - 1
 	return d[max(0, min(rank, len(d)-1))]
+}
+
+// auditCounts are the audit file log's counters at one instant.
+type auditCounts struct {
+	ok             bool
+	records, syncs float64
+}
+
+// auditCounts reads coffer_audit_records_total and coffer_audit_fsyncs_total
+// from the server's /metrics; ok is false if either is missing (audit off).
+func (t *target) auditCounts() auditCounts {
+	resp, err := t.http.Get(t.proc.url + "/metrics")
+	if err != nil {
+		return auditCounts{}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return auditCounts{}
+	}
+	return parseAuditCounts(string(body))
+}
+
+// parseAuditCounts reads the two audit log counters from a Prometheus
+// text exposition.
+func parseAuditCounts(text string) auditCounts {
+	var c auditCounts
+	var seen int
+	for line := range strings.Lines(text) {
+		name, value, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok {
+			continue
+		}
+		var dst *float64
+		switch name {
+		case "coffer_audit_records_total":
+			dst = &c.records
+		case "coffer_audit_fsyncs_total":
+			dst = &c.syncs
+		default:
+			continue
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			return auditCounts{}
+		}
+		*dst = v
+		seen++
+	}
+	c.ok = seen == 2
+	return c
 }

@@ -77,6 +77,30 @@ func (rep *report) ratios(c cell, other string, f func(*result) float64) []float
 	return xs
 }
 
+// diffs returns f(subject)-f(other) round by round, as ratios does.
+func (rep *report) diffs(c cell, other string, f func(*result) float64) []float64 {
+	co, ot := c, c
+	co.server, ot.server = rep.subjectName(), other
+	a, b := rep.rounds(co), rep.rounds(ot)
+	var xs []float64
+	for round := range *flagRounds {
+		if ra, rb := a[round], b[round]; ra != nil && rb != nil {
+			xs = append(xs, f(ra)-f(rb))
+		}
+	}
+	return xs
+}
+
+// hasServer reports whether any cell was measured against server.
+func (rep *report) hasServer(server string) bool {
+	for _, r := range rep.results {
+		if r.server == server {
+			return true
+		}
+	}
+	return false
+}
+
 func median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
@@ -96,6 +120,8 @@ var (
 	p50       = func(r *result) float64 { return float64(r.p50) }
 	p99       = func(r *result) float64 { return float64(r.p99) }
 	busy      = func(r *result) float64 { return float64(r.serverCPU) / float64(r.elapsed) }
+
+	recordsPerSync = func(r *result) float64 { return r.recordsPerSync() }
 )
 
 func (rep *report) print(b *testing.B) {
@@ -144,6 +170,23 @@ func (rep *report) print(b *testing.B) {
 			fmtRatio(rep.ratios(c, "trivial", rate)), fmtRatio(rep.ratios(c, "trivial", serverCPU)),
 			fmtRatio(rep.ratios(c, "trivial", p50)), fmtRatio(rep.ratios(c, "trivial", p99)),
 			fmtRatio(rep.ratios(c, "moto", rate)))
+	}
+
+	if rep.hasServer(noAuditName) {
+		fmt.Fprintf(&s, "\nCoffer with the audit log on as a multiple of %s (the same server, `--audit=false`), medians of the per-round ratios; "+
+			"audit CPU/req is the median per-round difference of server CPU per request; records per fsync is audit-on coffer's:\n", noAuditName)
+		fmt.Fprintln(&s, "\n| client | conc | req/s ÷ audit-off | server CPU/req ÷ audit-off | audit CPU/req | p50 ÷ audit-off | p99 ÷ audit-off | records per fsync |")
+		fmt.Fprintln(&s, "|---|---:|---:|---:|---:|---:|---:|---:|")
+		for _, c := range rep.cells() {
+			if c.server != "coffer" {
+				continue
+			}
+			fmt.Fprintf(&s, "| %s | %d | %s | %s | %s | %s | %s | %.1f |\n", c.client, c.conc,
+				fmtRatio(rep.ratios(c, noAuditName, rate)), fmtRatio(rep.ratios(c, noAuditName, serverCPU)),
+				fmtCPU(time.Duration(median(rep.diffs(c, noAuditName, serverCPU)))),
+				fmtRatio(rep.ratios(c, noAuditName, p50)), fmtRatio(rep.ratios(c, noAuditName, p99)),
+				rep.med(c, recordsPerSync))
+		}
 	}
 
 	if targets := rep.targets(op); len(targets) > 0 {
@@ -202,6 +245,17 @@ func (rep *report) targets(op string) []string {
 		} else {
 			lines = append(lines, "**NOT MEASURED** raw GetSecretValue at c=16 ≥ 20× moto: moto was not run")
 		}
+		// The audit log's cost (issue #7): coffer, audit on, against the
+		// same server with --audit=false, at c=16 with the raw client.
+		xs = rep.ratios(c16, noAuditName, rate)
+		measured = len(xs) > 0
+		check(median(xs) >= 0.85, "raw GetSecretValue at c=16 with the audit log on ≥ 85%% of audit-off: %.0f vs %.0f req/s, %.0f%% %s; %.1f records per fsync",
+			rep.med(c16, rate), rep.med(withServer(c16, noAuditName), rate), 100*median(xs), fmtRounds(scale(xs, 100), "%.0f%%"), rep.med(c16, recordsPerSync))
+		xs = rep.ratios(c16, noAuditName, serverCPU)
+		measured = len(xs) > 0
+		check(median(xs) <= 1.2, "server CPU per GetSecretValue at c=16 with the audit log on ≤ 1.2× audit-off (raw client): %s vs %s, %s %s",
+			fmtCPU(time.Duration(rep.med(c16, serverCPU))), fmtCPU(time.Duration(rep.med(withServer(c16, noAuditName), serverCPU))),
+			fmtRatio(xs), fmtRounds(xs, "%.2f×"))
 		for _, client := range []string{"raw", "sdk"} {
 			c64 := coffer(client, 64)
 			xs := rep.ratios(c64, "trivial", p99)
@@ -262,7 +316,18 @@ func (rep *report) metrics(b *testing.B) {
 		if xs := rep.ratios(c64, "trivial", p99); len(xs) > 0 {
 			b.ReportMetric(median(xs), "p99-c64-vs-trivial")
 		}
+		if xs := rep.ratios(c16, noAuditName, rate); len(xs) > 0 {
+			b.ReportMetric(median(xs), "rate-vs-noaudit")
+			b.ReportMetric(median(rep.ratios(c16, noAuditName, serverCPU)), "cpu-vs-noaudit")
+			b.ReportMetric(rep.med(c16, recordsPerSync), "records/fsync")
+		}
 	}
+}
+
+// withServer returns c measured against server instead.
+func withServer(c cell, server string) cell {
+	c.server = server
+	return c
 }
 
 func scale(xs []float64, k float64) []float64 {

@@ -92,3 +92,16 @@ func TestMedian(t *testing.T) {
 		}
 	}
 }
+
+func TestParseAuditCounts(t *testing.T) {
+	t.Parallel()
+	text := "# HELP coffer_audit_fsyncs_total fdatasyncs\n# TYPE coffer_audit_fsyncs_total counter\n" +
+		"coffer_audit_fsyncs_total 1234\ncoffer_audit_records_total 5.5e+06\ncoffer_audit_records_totalx 1\n"
+	got := parseAuditCounts(text)
+	if want := (auditCounts{ok: true, records: 5.5e6, syncs: 1234}); got != want {
+		t.Errorf("parseAuditCounts() = %+v, want %+v", got, want)
+	}
+	if got := parseAuditCounts("coffer_audit_fsyncs_total 3\n"); got.ok {
+		t.Errorf("parseAuditCounts(no records counter) = %+v, want not ok", got)
+	}
+}

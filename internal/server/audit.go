@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/coffer-dev/coffer/internal/audit"
 	"github.com/coffer-dev/coffer/internal/audit/httpsink"
 	"github.com/coffer-dev/coffer/internal/iam"
@@ -64,6 +66,7 @@ func (s *Server) openAudit(ctx context.Context, root *keys.RootKey) error {
 	if err != nil {
 		return fmt.Errorf("open audit log: %w", err)
 	}
+	s.registerLogMetrics(log)
 	sinks := []audit.Sink{log}
 	format := audit.Format(c.Format)
 	switch format {
@@ -95,6 +98,22 @@ func (s *Server) openAudit(ctx context.Context, root *keys.RootKey) error {
 	}
 	s.auditDir = dir
 	return nil
+}
+
+// registerLogMetrics exports the file log's own counters, so that
+// records per fdatasync (how well group commit batches) can be read off
+// /metrics as the ratio of the two.
+func (s *Server) registerLogMetrics(log *audit.Log) {
+	s.metrics.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "coffer_audit_records_total",
+			Help: "Audit events durably written to the file log.",
+		}, func() float64 { return float64(log.Stats().Records) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "coffer_audit_fsyncs_total",
+			Help: "fdatasyncs of the audit file log (group commits); records_total / fsyncs_total is the events each made durable.",
+		}, func() float64 { return float64(log.Stats().Syncs) }),
+	)
 }
 
 // record appends the audit event of one API request. A request whose

@@ -63,6 +63,8 @@ func TestHealthReadyAndMetrics(t *testing.T) {
 		`coffer_requests_total{code="MissingAuthenticationTokenException",operation="ListSecrets",service="secretsmanager"} 1`,
 		`coffer_request_duration_seconds_count{operation="GetSecretValue",service="secretsmanager"} 3`,
 		`coffer_watches_open 0`,
+		`coffer_audit_records_total`,
+		`coffer_audit_fsyncs_total`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(body, want) {

@@ -194,11 +194,23 @@ var safeParams = map[string]bool{
 	"Action": true, "Version": true, "ExternalId": false, "PasswordLength": true,
 }
 
-// bodyParams extracts the top-level scalar members of a JSON request body.
+// bodyParams extracts the top-level scalar members of a JSON request body:
+// strings (through paramValue), numbers and booleans; null, arrays and
+// objects are left out, and a body that is not a JSON object gives nil.
+// Every request pays for it, so the common flat body is scanned in place
+// (flatParams); anything else goes through encoding/json.
 func (s *Server) bodyParams(body []byte) map[string]string {
 	if s.trail == nil || len(body) < 3 {
 		return nil
 	}
+	if out, ok := s.flatParams(body); ok {
+		return out
+	}
+	return s.jsonParams(body)
+}
+
+// jsonParams is bodyParams through encoding/json, for any body.
+func (s *Server) jsonParams(body []byte) map[string]string {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(body, &m) != nil {
 		return nil
@@ -219,6 +231,153 @@ func (s *Server) bodyParams(body []byte) map[string]string {
 		}
 	}
 	return out
+}
+
+// flatParams is bodyParams for a JSON object whose members are all
+// scalars, with names and strings of printable ASCII without escapes, as
+// SDK requests are. It reports false, and leaves the body to jsonParams,
+// at anything else; what it accepts it reads exactly as jsonParams does
+// (FuzzBodyParams holds the two to the same result).
+func (s *Server) flatParams(body []byte) (map[string]string, bool) {
+	i := skipSpace(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return nil, false
+	}
+	out := make(map[string]string, 4)
+	i = skipSpace(body, i+1)
+	if i < len(body) && body[i] == '}' {
+		return out, skipSpace(body, i+1) == len(body)
+	}
+	for {
+		name, j, ok := plainString(body, i)
+		if !ok {
+			return nil, false
+		}
+		if i = skipSpace(body, j); i >= len(body) || body[i] != ':' {
+			return nil, false
+		}
+		i = skipSpace(body, i+1)
+		if i >= len(body) {
+			return nil, false
+		}
+		switch c := body[i]; {
+		case c == '"':
+			v, j, ok := plainString(body, i)
+			if !ok {
+				return nil, false
+			}
+			out[string(name)] = s.paramValue(string(name), string(v))
+			i = j
+		case c == 't' && hasWord(body, i, "true"):
+			out[string(name)] = "true"
+			i += len("true")
+		case c == 'f' && hasWord(body, i, "false"):
+			out[string(name)] = "false"
+			i += len("false")
+		case c == 'n' && hasWord(body, i, "null"):
+			delete(out, string(name)) // a later member replaces an earlier one, as in encoding/json
+			i += len("null")
+		case c == '-' || '0' <= c && c <= '9':
+			j := jsonNumber(body, i)
+			f, err := strconv.ParseFloat(string(body[i:j]), 64)
+			if j == i || err != nil {
+				return nil, false
+			}
+			out[string(name)] = strconv.FormatFloat(f, 'f', -1, 64)
+			i = j
+		default:
+			return nil, false
+		}
+		if i = skipSpace(body, i); i >= len(body) {
+			return nil, false
+		}
+		switch body[i] {
+		case ',':
+			i = skipSpace(body, i+1)
+		case '}':
+			return out, skipSpace(body, i+1) == len(body)
+		default:
+			return nil, false
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// plainString reads the JSON string at b[i] if it holds only printable
+// ASCII other than '"' and '\\', returning its content and the index after
+// its closing quote.
+func plainString(b []byte, i int) ([]byte, int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, 0, false
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			return b[i+1 : j], j + 1, true
+		case c < 0x20 || c > 0x7e || c == '\\':
+			return nil, 0, false
+		}
+	}
+	return nil, 0, false
+}
+
+// hasWord reports whether b holds the literal w at i, not followed by
+// more of a word.
+func hasWord(b []byte, i int, w string) bool {
+	j := i + len(w)
+	return j <= len(b) && string(b[i:j]) == w && (j == len(b) || !isWordByte(b[j]))
+}
+
+func isWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-' || c == '+'
+}
+
+// jsonNumber returns the index after the JSON number at b[i], or i if
+// none is there: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, not
+// followed by more of a word.
+func jsonNumber(b []byte, i int) int {
+	start, j := i, i
+	digits := func() bool {
+		k := j
+		for j < len(b) && '0' <= b[j] && b[j] <= '9' {
+			j++
+		}
+		return j > k
+	}
+	if j < len(b) && b[j] == '-' {
+		j++
+	}
+	switch {
+	case j < len(b) && b[j] == '0':
+		j++
+	case !digits():
+		return start
+	}
+	if j < len(b) && b[j] == '.' {
+		j++
+		if !digits() {
+			return start
+		}
+	}
+	if j < len(b) && (b[j] == 'e' || b[j] == 'E') {
+		j++
+		if j < len(b) && (b[j] == '+' || b[j] == '-') {
+			j++
+		}
+		if !digits() {
+			return start
+		}
+	}
+	if j < len(b) && isWordByte(b[j]) {
+		return start
+	}
+	return j
 }
 
 // queryParams is bodyParams for the query protocol.

@@ -104,6 +104,9 @@ func (l *Log) finish(batch []*appendReq) error {
 	}
 	err := l.commit(batch, Close)
 	if l.w.f != nil {
+		if err == nil {
+			l.trim()
+		}
 		if cerr := l.w.f.Close(); err == nil {
 			err = cerr
 		}
@@ -197,6 +200,7 @@ func (l *Log) commit(batch []*appendReq, want CheckpointReason) error {
 	l.apply(&p)
 	reply(batch, nil)
 	if reason == Rotate {
+		l.trim()
 		l.w.f.Close()
 		l.w.f = nil
 		if err := l.ensureFile(); err != nil {
@@ -237,15 +241,28 @@ func (l *Log) apply(p *pending) {
 	l.checkpoints.Add(uint64(p.checkpoints))
 }
 
-// writeSync writes buf to the file, makes it durable, and checks that the
-// file is still the one at its path.
+// writeSync writes buf after the file's last record, with the next step
+// of zeros after it once the zeros written before run out (see
+// prealloc.go), makes it durable, and checks that the file is still the
+// one at its path.
 func (l *Log) writeSync(buf []byte) error {
-	n, err := l.w.f.Write(buf)
+	w := &l.w
+	n, err := w.f.WriteAt(buf, w.size)
+	w.end = w.size + int64(max(n, 0))
 	if err == nil && n < len(buf) {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
-		return fmt.Errorf("write %s: %w", l.w.path, err)
+		return fmt.Errorf("write %s: %w", w.path, err)
+	}
+	if end := w.end; end > w.alloc {
+		w.alloc = end
+		// Padding is an optimisation: if the zeros do not fit (a full
+		// disk), the records still can, and later writes append.
+		if n, err := w.f.WriteAt(make([]byte, w.pad), end); err == nil && n == int(w.pad) {
+			w.alloc = end + w.pad
+			w.pad = min(2*w.pad, maxPad)
+		}
 	}
 	if err := datasync(l.w.f); err != nil {
 		return fmt.Errorf("fdatasync %s: %w", l.w.path, err)
@@ -255,6 +272,26 @@ func (l *Log) writeSync(buf []byte) error {
 	}
 	l.syncs.Add(1)
 	return nil
+}
+
+// trim cuts the padding off a file the writer is done with, after its
+// last record (a Rotate or Close checkpoint) is durable, so that it ends in
+// that record. Readers skip padding anyway, so a failure (or a crash
+// before it) is only logged.
+func (l *Log) trim() {
+	w := &l.w
+	if w.alloc == w.size {
+		return
+	}
+	err := w.f.Truncate(w.size)
+	if err == nil {
+		err = datasync(w.f)
+	}
+	if err != nil {
+		l.log.Warn("audit: cut the zeros preallocated after the last record", "file", w.name, "err", err)
+		return
+	}
+	w.alloc = w.size
 }
 
 // inPlace reports whether the open file is still the file at its path, so
@@ -277,7 +314,7 @@ func (l *Log) ensureFile() error {
 	}
 	name := fileName(l.w.seq + 1)
 	path := filepath.Join(l.cfg.Dir, name)
-	const flag = os.O_WRONLY | os.O_CREATE | os.O_EXCL | os.O_APPEND
+	const flag = os.O_WRONLY | os.O_CREATE | os.O_EXCL
 	f, err := l.cfg.OpenFile(path, flag, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		// A file the chain does not reach (its first record would follow
@@ -299,7 +336,8 @@ func (l *Log) ensureFile() error {
 		return fmt.Errorf("audit: create %s: fsync directory: %w", path, err)
 	}
 	l.w.f, l.w.path, l.w.name = f, path, name
-	l.w.size, l.w.opened, l.w.fresh = 0, l.cfg.Now(), true
+	l.w.size, l.w.end, l.w.alloc, l.w.pad = 0, 0, 0, firstPad
+	l.w.opened, l.w.fresh = l.cfg.Now(), true
 	return nil
 }
 
@@ -323,6 +361,9 @@ func (l *Log) abandon(cause error) {
 	l.failures.Add(1)
 	w := &l.w
 	fi, statErr := w.f.Stat()
+	if statErr == nil && fi.Size() < w.end {
+		w.end = fi.Size()
+	}
 	w.f.Close()
 	w.f = nil
 	r := &Resume{Cause: causeText(cause), File: w.lastFile, Offset: w.lastEnd}
@@ -343,7 +384,7 @@ func (l *Log) abandon(cause error) {
 			}
 		}
 	case statErr == nil:
-		r.Abandoned = fi.Size() - w.size
+		r.Abandoned = max(0, w.end-w.size)
 	}
 	w.resume = r
 	l.log.Error("audit: write failed; requests are refused until a write succeeds", "dir", l.cfg.Dir, "file", w.name, "seq", w.seq, "err", cause)

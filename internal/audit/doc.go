@@ -30,7 +30,9 @@
 // committer goroutine writes every append that arrived during the
 // previous fdatasync in one write and one fdatasync (group commit, as
 // internal/storage/bolt does), and checks after each fdatasync that the
-// file is still the one at its path.
+// file is still the one at its path. The file being written is
+// preallocated with zeros after its last record, which readers skip and
+// rotation and Close cut off (prealloc.go).
 //
 // A write that fails, or a file found moved or removed, is not
 // acknowledged: Append returns an error and the caller must refuse the

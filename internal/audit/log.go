@@ -15,11 +15,14 @@ import (
 )
 
 // File is what the log writes to: an *os.File, or a wrapper of one that
-// injects faults in tests (LogConfig.OpenFile).
+// injects faults in tests (LogConfig.OpenFile). The log writes at offsets
+// (it preallocates, see prealloc.go) and cuts the padding off with
+// Truncate when it is done with a file.
 type File interface {
-	io.Writer
+	io.WriterAt
 	Sync() error
 	Stat() (fs.FileInfo, error)
+	Truncate(size int64) error
 	Close() error
 }
 
@@ -78,6 +81,9 @@ type writer struct {
 	path   string
 	name   string    // base name of f
 	size   int64     // bytes of f that are durable and acknowledged
+	end    int64     // where the last write's records end in f, acknowledged or not
+	alloc  int64     // bytes of f written, records and the zeros after them
+	pad    int64     // the next step of zeros to write ahead
 	opened time.Time // when f was created
 	fresh  bool      // f holds no acknowledged record
 

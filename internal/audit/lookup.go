@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -150,18 +149,13 @@ func Lookup(ctx context.Context, dir string, in LookupInput) (*LookupOutput, err
 }
 
 func lookupFile(ctx context.Context, cf chainFile, fn func(seq uint64, e *Event) error) error {
-	f, err := os.Open(cf.path)
+	f, end, err := openData(cf.path)
 	if err != nil {
 		return fmt.Errorf("audit: lookup: %w", err)
 	}
 	defer f.Close()
-	end := cf.end
-	if end < 0 {
-		fi, err := f.Stat()
-		if err != nil {
-			return fmt.Errorf("audit: lookup: %w", err)
-		}
-		end = fi.Size()
+	if cf.end >= 0 {
+		end = min(end, cf.end)
 	}
 	return readLinesBackward(f, end, func(line []byte) error {
 		if err := ctx.Err(); err != nil {

@@ -149,16 +149,15 @@ func Query(ctx context.Context, dir string, f Filter, fn func(*Event) error) err
 }
 
 func queryFile(ctx context.Context, cf chainFile, f *Filter, fn func(*Event) error) error {
-	file, err := os.Open(cf.path)
+	file, end, err := openData(cf.path)
 	if err != nil {
 		return fmt.Errorf("audit: query: %w", err)
 	}
 	defer file.Close()
-	var r io.Reader = file
 	if cf.end >= 0 {
-		r = io.LimitReader(file, cf.end)
+		end = min(end, cf.end)
 	}
-	lr := newLineReader(r)
+	lr := newLineReader(io.LimitReader(file, end))
 	for {
 		if err := ctx.Err(); err != nil {
 			return err

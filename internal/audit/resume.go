@@ -18,24 +18,20 @@ type tail struct {
 	hash    [sha256.Size]byte //
 	reason  CheckpointReason  // its checkpoint reason, "" for an event
 	end     int64             // where the prefix ends
-	size    int64             // the file's size
+	size    int64             // where the file's data ends (padding excluded)
 }
 
 // scanTail reads the file at path and returns its longest prefix of
 // intact records: each one whole, with a matching hash, following the one
 // before it, and (for checkpoints) signed by pub. Scanning is streaming.
 func scanTail(ctx context.Context, path string, pub ed25519.PublicKey) (tail, error) {
-	f, err := os.Open(path)
+	f, size, err := openData(path)
 	if err != nil {
 		return tail{}, fmt.Errorf("audit: %w", err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return tail{}, fmt.Errorf("audit: %w", err)
-	}
-	t := tail{size: fi.Size()}
-	lr := newLineReader(f)
+	t := tail{size: size}
+	lr := newLineReader(io.LimitReader(f, size))
 	for {
 		if err := ctx.Err(); err != nil {
 			return tail{}, err

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 )
@@ -156,16 +155,12 @@ func Verify(ctx context.Context, opts VerifyOptions, files ...string) (*Report, 
 }
 
 func (v *verifier) openFile(ctx context.Context, path string, pending *ChainError, prevName string, prevSize int64, last bool) (*ChainError, int64, error) {
-	f, err := os.Open(path)
+	f, size, err := openData(path)
 	if err != nil {
 		return nil, 0, fmt.Errorf("audit: verify: %w", err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, 0, fmt.Errorf("audit: verify: %w", err)
-	}
-	return v.file(ctx, path, f, fi.Size(), pending, prevName, prevSize, last)
+	return v.file(ctx, path, io.LimitReader(f, size), size, pending, prevName, prevSize, last)
 }
 
 // file verifies one file, read from r. pending is a problem the previous

@@ -289,13 +289,7 @@ func TestVerifyLiveAcceptsAnUnterminatedLog(t *testing.T) {
 		t.Errorf("Verify(live) = %+v, want one notice about 2 unsigned records after seq 5", rep)
 	}
 	// A write in progress: half a line at the end.
-	last := logFiles(t, dir)[0]
-	f, err := os.OpenFile(last, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString(`{"seq":8,"prev":"`)
-	f.Close()
+	appendBytes(t, logFiles(t, dir)[0], []byte(`{"seq":8,"prev":"`))
 	rep = mustVerify(t, dir, k, VerifyOptions{Live: true})
 	if len(rep.Notices) != 2 {
 		t.Errorf("Verify(live, torn) notices = %q, want 2", rep.Notices)

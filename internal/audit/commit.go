@@ -298,12 +298,8 @@ func (l *Log) trim() {
 // that records are never acknowledged into a file nobody will find: one
 // whose directory was removed or renamed away.
 func (l *Log) inPlace() bool {
-	open, err := l.w.f.Stat()
-	if err != nil {
-		return false
-	}
 	cur, err := os.Stat(l.w.path)
-	return err == nil && os.SameFile(open, cur)
+	return err == nil && os.SameFile(l.w.id, cur)
 }
 
 // ensureFile creates the next log file if none is open: named after the
@@ -330,12 +326,18 @@ func (l *Log) ensureFile() error {
 	if err != nil {
 		return fmt.Errorf("audit: create %s: %w", path, err)
 	}
+	id, err := f.Stat()
+	if err != nil {
+		f.Close()
+		os.Remove(path)
+		return fmt.Errorf("audit: create %s: %w", path, err)
+	}
 	if err := syncDir(l.cfg.Dir); err != nil {
 		f.Close()
 		os.Remove(path)
 		return fmt.Errorf("audit: create %s: fsync directory: %w", path, err)
 	}
-	l.w.f, l.w.path, l.w.name = f, path, name
+	l.w.f, l.w.id, l.w.path, l.w.name = f, id, path, name
 	l.w.size, l.w.end, l.w.alloc, l.w.pad = 0, 0, 0, firstPad
 	l.w.opened, l.w.fresh = l.cfg.Now(), true
 	return nil

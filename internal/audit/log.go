@@ -70,6 +70,11 @@ type Log struct {
 
 	records, checkpoints, syncs, failures atomic.Uint64
 
+	// reqPool recycles appendReqs, with their done channel and body
+	// buffer, once their append has returned. It is the Log's own, so
+	// that channels never cross testing/synctest bubbles.
+	reqPool sync.Pool
+
 	// w is owned by OpenLog until the committer starts, then by the
 	// committer alone.
 	w writer
@@ -77,7 +82,8 @@ type Log struct {
 
 // writer is the state of the file being written and of the chain.
 type writer struct {
-	f      File // nil after a failure, until the next write creates a file
+	f      File        // nil after a failure, until the next write creates a file
+	id     fs.FileInfo // f's, from when it was created: its identity (device and inode)
 	path   string
 	name   string    // base name of f
 	size   int64     // bytes of f that are durable and acknowledged
@@ -226,28 +232,51 @@ func (l *Log) Append(ctx context.Context, e *Event) error {
 	if err != nil {
 		return err
 	}
-	body := appendEvent(make([]byte, 0, 1024), p)
-	if len(body) > maxEventBytes {
-		return fmt.Errorf("%w: %d bytes encoded, more than %d", ErrInvalidEvent, len(body), maxEventBytes)
+	return l.appendPrepared(ctx, p)
+}
+
+// Write implements Sink: it is Append of an event Trail has prepared
+// (Sink.Write's contract), which is not prepared again.
+func (l *Log) Write(ctx context.Context, e *Event) error { return l.appendPrepared(ctx, e) }
+
+func (l *Log) appendPrepared(ctx context.Context, p *Event) error {
+	r, _ := l.reqPool.Get().(*appendReq)
+	if r == nil {
+		r = &appendReq{body: make([]byte, 0, 1024), done: make(chan error, 1)}
 	}
-	r := &appendReq{ctx: ctx, body: body, done: make(chan error, 1)}
+	r.ctx, r.err = ctx, nil
+	r.body = appendEvent(r.body[:0], p)
+	if len(r.body) > maxEventBytes {
+		n := len(r.body)
+		l.recycle(r)
+		return fmt.Errorf("%w: %d bytes encoded, more than %d", ErrInvalidEvent, n, maxEventBytes)
+	}
 	select {
 	case l.reqs <- r:
 	case <-l.closing:
+		l.recycle(r)
 		return ErrClosed
 	case <-ctx.Done():
+		l.recycle(r)
 		return ctx.Err()
 	}
 	select {
 	case err := <-r.done:
+		l.recycle(r)
 		return err
 	case <-ctx.Done():
-		return ctx.Err()
+		return ctx.Err() // the committer still holds r: it is not recycled
 	}
 }
 
-// Write implements Sink: it is Append.
-func (l *Log) Write(ctx context.Context, e *Event) error { return l.Append(ctx, e) }
+// recycle returns r to the pool; the committer must be done with it.
+func (l *Log) recycle(r *appendReq) {
+	r.ctx = nil
+	if cap(r.body) > 4<<10 {
+		r.body = make([]byte, 0, 1024)
+	}
+	l.reqPool.Put(r)
+}
 
 // Durable implements Sink: a nil Append means the record is on disk.
 func (l *Log) Durable() bool { return true }

@@ -120,17 +120,23 @@ func (t *Trail) Append(ctx context.Context, e *Event) error {
 	if err != nil {
 		return err
 	}
-	accepted := false
-	errs := make([]error, len(t.durable))
 	if len(t.durable) == 1 {
-		errs[0] = t.durable[0].Write(ctx, p)
-	} else {
-		var wg sync.WaitGroup
-		for i, s := range t.durable {
-			wg.Go(func() { errs[i] = s.Write(ctx, p) })
+		// The common case, the file log alone: no fan-out to allocate for.
+		if err := t.durable[0].Write(ctx, p); err != nil {
+			t.count(0, err)
+			return fmt.Errorf("%w: %s: %w", ErrNotRecorded, t.durable[0].Name(), err)
 		}
-		wg.Wait()
+		t.count(0, nil)
+		t.writeOthers(ctx, p)
+		return nil
 	}
+	errs := make([]error, len(t.durable))
+	var wg sync.WaitGroup
+	for i, s := range t.durable {
+		wg.Go(func() { errs[i] = s.Write(ctx, p) })
+	}
+	wg.Wait()
+	accepted := false
 	for i, err := range errs {
 		t.count(i, err)
 		if err == nil {
@@ -142,10 +148,16 @@ func (t *Trail) Append(ctx context.Context, e *Event) error {
 	if !accepted {
 		return fmt.Errorf("%w: %w", ErrNotRecorded, errors.Join(errs...))
 	}
+	t.writeOthers(ctx, p)
+	return nil
+}
+
+// writeOthers gives p to the sinks that are not durable, once a durable
+// one has it.
+func (t *Trail) writeOthers(ctx context.Context, p *Event) {
 	for i, s := range t.others {
 		t.count(len(t.durable)+i, s.Write(ctx, p))
 	}
-	return nil
 }
 
 // count records a sink's outcome, logging failures at most once every ten

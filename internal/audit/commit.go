@@ -259,7 +259,7 @@ func (l *Log) writeSync(buf []byte) error {
 		w.alloc = end
 		// Padding is an optimisation: if the zeros do not fit (a full
 		// disk), the records still can, and later writes append.
-		if n, err := w.f.WriteAt(make([]byte, w.pad), end); err == nil && n == int(w.pad) {
+		if n, err := w.f.WriteAt(zeros[:w.pad], end); err == nil && n == int(w.pad) {
 			w.alloc = end + w.pad
 			w.pad = min(2*w.pad, maxPad)
 		}

@@ -31,6 +31,9 @@ const (
 	maxPad = 1 << 20
 )
 
+// zeros is the padding the writer writes; never written to.
+var zeros [maxPad]byte
+
 // padChunk is how much dataEnd reads at a time.
 const padChunk = 64 << 10
 

@@ -30,7 +30,7 @@ var (
 	flagMoto       = flag.String("moto", "moto_server", "moto_server command to compare against; empty skips moto")
 	flagOut        = flag.String("out", "", "file to append the result tables to")
 	flagCells      = flag.String("cells", "", "regexp: run only the cells whose client/conc/server matches (e.g. 'raw/16/'); ratios need trivial and coffer")
-	flagProfileDir = flag.String("profile-dir", "", "if set, also run a raw cell (-profile-conc) against a profiling server and write DIR/get.pprof and DIR/put.pprof")
+	flagProfileDir = flag.String("profile-dir", "", "if set, also run a raw cell (-profile-conc) against a profiling server and write DIR/get.pprof (and DIR/get-noaudit.pprof, the audit log off) and DIR/put.pprof")
 	flagProfConc   = flag.Int("profile-conc", 16, "concurrency of the profiled cell")
 )
 
@@ -279,6 +279,7 @@ func BenchmarkGetSecretValue(b *testing.B) {
 	}}
 	if *flagProfileDir != "" {
 		rep.profiled = profiled(b, f, "GetSecretValue", filepath.Join(*flagProfileDir, "get.pprof"), w)
+		rep.profiledNoAudit = profiled(b, f, "GetSecretValue", filepath.Join(*flagProfileDir, "get-noaudit.pprof"), w, "-audit=false")
 	}
 	rep.print(b)
 	rep.metrics(b)
@@ -401,10 +402,10 @@ func selected(b *testing.B, c cell) bool {
 }
 
 // profiled runs op's raw cell at -profile-conc against profserver (coffer
-// under a CPU profile, on its own data dir) and writes the profile to
-// path. Its figures are reported apart from the table: they show what the
-// profile's own overhead costs.
-func profiled(b *testing.B, f *fixture, op, path string, w window) *result {
+// under a CPU profile, on its own data dir, with the extra flags) and
+// writes the profile to path. Its figures are reported apart from the
+// table: they show what the profile's own overhead costs.
+func profiled(b *testing.B, f *fixture, op, path string, w window, flags ...string) *result {
 	b.Helper()
 	if *flagProfConc < 1 || *flagProfConc > maxConc {
 		b.Fatalf("-profile-conc %d: want 1 to %d", *flagProfConc, maxConc)
@@ -414,7 +415,8 @@ func profiled(b *testing.B, f *fixture, op, path string, w window) *result {
 	}
 	ctx := waitCtx(b)
 	dataDir := filepath.Join(b.TempDir(), "coffer-data")
-	p := startProc(b, "profserver", true, *flagServerCPU, 0, filepath.Join(f.bin, "profserver"), "-data-dir", dataDir, "-cpuprofile", path)
+	argv := append([]string{filepath.Join(f.bin, "profserver"), "-data-dir", dataDir, "-cpuprofile", path}, flags...)
+	p := startProc(b, "profserver", true, *flagServerCPU, 0, argv...)
 	t := cofferTarget(b, ctx, "coffer+pprof", p, dataDir)
 	load := putLoad(t, "raw")
 	if op == "GetSecretValue" {

@@ -21,6 +21,8 @@ type report struct {
 	window   window
 	results  []result
 	profiled *result // the cell run against profserver, if any
+	// profiledNoAudit is that cell with the audit log off, if run.
+	profiledNoAudit *result
 }
 
 // cells returns the distinct cells in the order they were first measured.
@@ -156,6 +158,10 @@ func (rep *report) print(b *testing.B) {
 	if p := rep.profiled; p != nil {
 		fmt.Fprintf(&s, "\nUnder a CPU profile (profserver, one %v window, raw client, c=%d): %.0f req/s, p50 %s, p99 %s, server CPU/req %s.\n",
 			p.elapsed.Round(time.Second), p.conc, p.rate(), fmtLatency(p.p50), fmtLatency(p.p99), fmtCPU(p.serverCPUPerReq()))
+	}
+	if p := rep.profiledNoAudit; p != nil {
+		fmt.Fprintf(&s, "\nThe same with the audit log off: %.0f req/s, p50 %s, p99 %s, server CPU/req %s.\n",
+			p.rate(), fmtLatency(p.p50), fmtLatency(p.p99), fmtCPU(p.serverCPUPerReq()))
 	}
 
 	fmt.Fprintf(&s, "\n%s as a multiple of the trivial handler (req/s: higher is better; CPU and latency: lower is better) and of moto, medians of the per-round ratios:\n",

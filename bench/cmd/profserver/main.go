@@ -35,6 +35,7 @@ func run(args []string) error {
 	dataDir := fs.String("data-dir", "", "data directory (required)")
 	listen := fs.String("listen", "127.0.0.1:0", "address to listen on")
 	out := fs.String("cpuprofile", "", "where to write the CPU profile (required)")
+	auditOn := fs.Bool("audit", true, "record every request in the audit log, as coffer server does by default")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,7 +68,7 @@ func run(args []string) error {
 	}()
 
 	srv, err := server.New(ctx, server.Config{
-		DataDir: *dataDir, Listen: *listen,
+		DataDir: *dataDir, Listen: *listen, Audit: server.AuditConfig{Disabled: !*auditOn},
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	})
 	if err != nil {

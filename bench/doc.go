@@ -2,7 +2,9 @@
 // binary, real SigV4 and real fsync, driven over loopback, each figure
 // beside a trivial net/http handler (bench/cmd/trivial) serving a body of
 // the same size, measured in the same run, and beside moto_server when it
-// is on the PATH.
+// is on the PATH. GetSecretValue also runs against coffer-noaudit, the
+// same server with --audit=false, so that the audit log's cost (issue #7)
+// is measured beside it: coffer itself runs as shipped, audit log on.
 //
 // The package holds only benchmarks; `go test ./...` compiles them and
 // runs a few fast unit tests of the arithmetic. Run the whole matrix with

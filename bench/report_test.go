@@ -67,27 +67,26 @@ func (rep *report) subjectName() string {
 // ratios returns f(subject)/f(other) round by round, for the rounds where
 // both were measured, in round order.
 func (rep *report) ratios(c cell, other string, f func(*result) float64) []float64 {
-	co, ot := c, c
-	co.server, ot.server = rep.subjectName(), other
-	a, b := rep.rounds(co), rep.rounds(ot)
-	var xs []float64
-	for round := range *flagRounds {
-		if ra, rb := a[round], b[round]; ra != nil && rb != nil && f(rb) != 0 {
-			xs = append(xs, f(ra)/f(rb))
-		}
-	}
-	return xs
+	return rep.perRound(c, other, func(a, b *result) (float64, bool) { return f(a) / f(b), f(b) != 0 })
 }
 
 // diffs returns f(subject)-f(other) round by round, as ratios does.
 func (rep *report) diffs(c cell, other string, f func(*result) float64) []float64 {
+	return rep.perRound(c, other, func(a, b *result) (float64, bool) { return f(a) - f(b), true })
+}
+
+// perRound returns g of the subject's and other's results of c, for each
+// round where both were measured and g reports ok, in round order.
+func (rep *report) perRound(c cell, other string, g func(subject, other *result) (float64, bool)) []float64 {
 	co, ot := c, c
 	co.server, ot.server = rep.subjectName(), other
 	a, b := rep.rounds(co), rep.rounds(ot)
 	var xs []float64
 	for round := range *flagRounds {
 		if ra, rb := a[round], b[round]; ra != nil && rb != nil {
-			xs = append(xs, f(ra)-f(rb))
+			if x, ok := g(ra, rb); ok {
+				xs = append(xs, x)
+			}
 		}
 	}
 	return xs

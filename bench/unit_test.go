@@ -3,6 +3,7 @@ package bench
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -103,5 +104,47 @@ func TestParseAuditCounts(t *testing.T) {
 	}
 	if got := parseAuditCounts("coffer_audit_fsyncs_total 3\n"); got.ok {
 		t.Errorf("parseAuditCounts(no records counter) = %+v, want not ok", got)
+	}
+}
+
+func TestAuditTargets(t *testing.T) {
+	t.Parallel()
+	// cells returns three rounds of raw c=16 GetSecretValue for coffer and
+	// coffer-noaudit: audit-off at 1000 req/s and 40 µs per request, audit
+	// on at rate req/s and cpu µs.
+	cells := func(rate float64, cpu time.Duration) []result {
+		var rs []result
+		for round := range 3 {
+			for _, s := range []struct {
+				server string
+				n      int
+				cpu    time.Duration
+			}{{"coffer", int(rate), cpu}, {noAuditName, 1000, 40 * time.Microsecond}} {
+				rs = append(rs, result{cell: cell{op: "GetSecretValue", client: "raw", conc: 16, server: s.server},
+					n: s.n, elapsed: time.Second, serverCPU: time.Duration(s.n) * s.cpu, round: round,
+					auditRecords: 80, auditSyncs: 10})
+			}
+		}
+		return rs
+	}
+	tests := []struct {
+		name      string
+		rate      float64
+		cpu       time.Duration
+		wantRate  string
+		wantCPU   string
+		wantInRow string
+	}{
+		{"90% of the rate at 1.1x the CPU passes both", 900, 44 * time.Microsecond, "**PASS** raw GetSecretValue at c=16 with the audit log on", "**PASS** server CPU per GetSecretValue at c=16 with the audit log on", "90%"},
+		{"80% of the rate at 1.5x the CPU fails both", 800, 60 * time.Microsecond, "**FAIL** raw GetSecretValue at c=16 with the audit log on", "**FAIL** server CPU per GetSecretValue at c=16 with the audit log on", "8.0 records per fsync"},
+	}
+	for _, tt := range tests {
+		rep := report{results: cells(tt.rate, tt.cpu)}
+		lines := strings.Join(rep.targets("GetSecretValue"), "\n")
+		for _, want := range []string{tt.wantRate, tt.wantCPU, tt.wantInRow} {
+			if !strings.Contains(lines, want) {
+				t.Errorf("%s: targets() = %s\nwant a line with %q", tt.name, lines, want)
+			}
+		}
 	}
 }

@@ -156,7 +156,11 @@ func (s *Service) Rotate(ctx context.Context, call Call, in RotateInput) (*Write
 		}
 		now := s.now().UTC()
 		rot.Enabled = rot.hasRules()
-		if sch := rot.schedule(); rot.Enabled && sch != nil {
+		sch := sch // the rules given, else the stored ones
+		if sch == nil {
+			sch = rot.schedule()
+		}
+		if rot.Enabled && sch != nil {
 			base := rot.LastRotated
 			if base.IsZero() || in.Rules != nil {
 				base = now

@@ -71,7 +71,6 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, ev *Event) {
 		fail(aerr)
 		return
 	}
-	ev.Service, ev.Operation = "coffer", "Watch"
 	s.watches.Add(1)
 	defer s.watches.Add(-1)
 	ctx, cancel := context.WithCancel(s.requestContext(r, ev, cred, principal))

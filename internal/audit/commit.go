@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"syscall"
 	"time"
 )
@@ -24,6 +23,7 @@ var errMoved = errors.New("the log file was moved or removed")
 // makes due.
 func (l *Log) commitLoop() {
 	defer close(l.done)
+	defer l.idle.close()
 	tick := time.NewTicker(max(min(l.cfg.CheckpointInterval, l.cfg.MaxFileAge)/2, time.Millisecond))
 	defer tick.Stop()
 	batch := make([]*appendReq, 0, maxBatch)
@@ -43,11 +43,15 @@ func (l *Log) commitLoop() {
 	}
 }
 
-// gather adds the appends already waiting to batch, yielding a few times
-// so that appenders still encoding their events can join (as bolt's
-// committer does; it matters most on one core).
+// gather adds the appends already waiting to batch, then lets the rest
+// of the process run until it has nothing else to do (idler.wait) and adds
+// the appends that produced, until a wait adds none, the batch is full, or
+// maxGather has passed since it began. So the write waits for the requests
+// already being served, never for requests not yet received: with one
+// request in flight it waits for nothing.
 func (l *Log) gather(batch *[]*appendReq) {
-	for yields := 0; ; yields++ {
+	start := time.Now()
+	for rounds := 0; ; rounds++ {
 		n := len(*batch)
 	drain:
 		for len(*batch) < maxBatch {
@@ -58,12 +62,19 @@ func (l *Log) gather(batch *[]*appendReq) {
 				break drain
 			}
 		}
-		if yields == 4 || (yields > 0 && len(*batch) == n) || len(*batch) == maxBatch {
+		if len(*batch) == maxBatch || (rounds > 0 && len(*batch) == n) || rounds == maxGatherRounds || time.Since(start) >= maxGather {
 			return
 		}
-		runtime.Gosched()
+		l.idle.wait()
 	}
 }
+
+// Bounds of one gather: a server so busy that every wait brings more
+// appends still writes at least every maxGather.
+const (
+	maxGatherRounds = 32
+	maxGather       = 2 * time.Millisecond
+)
 
 // tick writes what time has made due: an interval checkpoint, a rotation,
 // or, after a failure, the Recover checkpoint that restarts the chain.
@@ -264,7 +275,11 @@ func (l *Log) writeSync(buf []byte) error {
 			w.pad = min(2*w.pad, maxPad)
 		}
 	}
-	if err := datasync(l.w.f); err != nil {
+	inline := l.syncInline()
+	start := time.Now()
+	err = datasync(l.w.f, inline)
+	l.syncTook(time.Since(start), inline)
+	if err != nil {
 		return fmt.Errorf("fdatasync %s: %w", l.w.path, err)
 	}
 	if !l.inPlace() {
@@ -272,6 +287,25 @@ func (l *Log) writeSync(buf []byte) error {
 	}
 	l.syncs.Add(1)
 	return nil
+}
+
+// A sync slower than slowSync turns inline syncs (see datasync) off for
+// blockingFor: a disk that stalls must not stall the process with it.
+const (
+	slowSync    = 10 * time.Millisecond
+	blockingFor = time.Minute
+)
+
+func (l *Log) syncInline() bool { return !time.Now().Before(l.w.blockingUntil) }
+
+func (l *Log) syncTook(d time.Duration, inline bool) {
+	if d < slowSync {
+		return
+	}
+	if inline {
+		l.log.Warn("audit: slow fdatasync; syncing without holding the scheduler for a while", "file", l.w.name, "took", d, "for", blockingFor)
+	}
+	l.w.blockingUntil = time.Now().Add(blockingFor)
 }
 
 // trim cuts the padding off a file the writer is done with, after its
@@ -285,7 +319,7 @@ func (l *Log) trim() {
 	}
 	err := w.f.Truncate(w.size)
 	if err == nil {
-		err = datasync(w.f)
+		err = datasync(w.f, false)
 	}
 	if err != nil {
 		l.log.Warn("audit: cut the zeros preallocated after the last record", "file", w.name, "err", err)

@@ -67,6 +67,7 @@ type Log struct {
 	closeOnce sync.Once
 	done      chan struct{}
 	closeErr  error // set by the committer before it closes done
+	idle      *idler
 
 	records, checkpoints, syncs, failures atomic.Uint64
 
@@ -104,6 +105,8 @@ type writer struct {
 	// next write starts a file with a Recover checkpoint carrying it.
 	resume *Resume
 	buf    []byte
+	// blockingUntil: syncs before then release the scheduler (see syncTook).
+	blockingUntil time.Time
 }
 
 // appendReq is one event on its way to the committer.
@@ -162,6 +165,7 @@ func OpenLog(ctx context.Context, cfg LogConfig) (*Log, error) {
 		}
 	}
 	l.log.Info("audit log opened", "dir", cfg.Dir, "file", l.w.name, "seq", l.w.seq)
+	l.idle = newIdler()
 	go l.commitLoop()
 	return l, nil
 }

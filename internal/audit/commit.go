@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -258,6 +259,9 @@ func (l *Log) apply(p *pending) {
 // one at its path.
 func (l *Log) writeSync(buf []byte) error {
 	w := &l.w
+	if w.direct {
+		return l.writeDirect(buf)
+	}
 	n, err := w.f.WriteAt(buf, w.size)
 	w.end = w.size + int64(max(n, 0))
 	if err == nil && n < len(buf) {
@@ -289,11 +293,104 @@ func (l *Log) writeSync(buf []byte) error {
 	return nil
 }
 
+// writeDirect is writeSync for a file opened with directFlags: it writes
+// the last partial block's bytes again followed by buf, zero-filled to a
+// whole block, in one write that is durable when it returns (no separate
+// fdatasync, no copy into the page cache). Rewriting a durable block with
+// the same bytes in front is safe however the write tears: every sector
+// holds either its old bytes or its new ones, and the old bytes are the
+// same. Zeros are written ahead of the records a step at a time, as in
+// writeSync, so that records overwrite allocated blocks.
+func (l *Log) writeDirect(buf []byte) error {
+	w := &l.w
+	end := w.size + int64(len(buf))
+	if err := l.padDirect(end); err != nil {
+		if errors.Is(err, syscall.EINVAL) && w.size == 0 && w.fresh {
+			// The file system took O_DIRECT at open but refuses these
+			// writes (an alignment larger than directAlign): start the
+			// file again without it.
+			l.noDirect("the file system refuses aligned direct writes")
+			w.f.Close()
+			os.Remove(w.path)
+			w.f = nil
+			if err := l.ensureFile(); err != nil {
+				return err
+			}
+			return l.writeSync(buf)
+		}
+		return fmt.Errorf("write %s: %w", w.path, err)
+	}
+	start := w.size &^ (directAlign - 1)
+	n := int(alignUp(end) - start)
+	if cap(w.dbuf) < n {
+		w.dbuf = alignedBuf(max(n, 2*cap(w.dbuf), 64<<10))
+	}
+	b := w.dbuf[:n]
+	k := copy(b, w.tail)
+	k += copy(b[k:], buf)
+	clear(b[k:])
+	w.end = end
+	inline := l.syncInline()
+	t0 := time.Now()
+	err := pwriteDirect(w.f, b, start, inline)
+	l.syncTook(time.Since(t0), inline)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", w.path, err)
+	}
+	w.tail = append(w.tail[:0], b[end&^(directAlign-1)-start:end-start]...)
+	if !l.inPlace() {
+		return fmt.Errorf("%s: %w", w.path, errMoved)
+	}
+	l.syncs.Add(1)
+	return nil
+}
+
+// padDirect writes zeros ahead, directly, so that the records ending at
+// end overwrite written blocks. As in writeSync a failure is not the
+// records' (they can still extend the file), except EINVAL on a fresh
+// file, which says direct writes do not work here at all.
+func (l *Log) padDirect(end int64) error {
+	w := &l.w
+	need := alignUp(end)
+	if need <= w.alloc {
+		return nil
+	}
+	to := alignUp(need + w.pad)
+	zeros := directZeros()
+	for w.alloc < to {
+		n := min(to-w.alloc, int64(len(zeros)))
+		if err := pwriteDirect(w.f, zeros[:n], w.alloc, false); err != nil {
+			if errors.Is(err, syscall.EINVAL) && w.alloc == 0 {
+				return err
+			}
+			return nil
+		}
+		w.alloc += n
+	}
+	w.pad = min(2*w.pad, maxPad)
+	return nil
+}
+
+// directZeros is the padding writeDirect writes, aligned; never written to.
+var directZeros = sync.OnceValue(func() []byte { return alignedBuf(maxPad) })
+
+func alignUp(n int64) int64 { return (n + directAlign - 1) &^ (directAlign - 1) }
+
+// noDirect turns direct writes off for the files the log opens from now on.
+func (l *Log) noDirect(why string) {
+	if l.cfg.direct {
+		l.log.Info("audit: writing the log through the page cache with fdatasync", "dir", l.cfg.Dir, "reason", why)
+	}
+	l.cfg.direct = false
+}
+
 // A sync slower than slowSync turns inline syncs (see datasync) off for
 // blockingFor: a disk that stalls must not stall the process with it.
+// Virtual disks take tens of milliseconds now and then; a disk that
+// stalls takes seconds.
 const (
-	slowSync    = 10 * time.Millisecond
-	blockingFor = time.Minute
+	slowSync    = 250 * time.Millisecond
+	blockingFor = 10 * time.Second
 )
 
 func (l *Log) syncInline() bool { return !time.Now().Before(l.w.blockingUntil) }
@@ -344,8 +441,19 @@ func (l *Log) ensureFile() error {
 	}
 	name := fileName(l.w.seq + 1)
 	path := filepath.Join(l.cfg.Dir, name)
-	const flag = os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if l.cfg.direct {
+		flag |= directFlags
+	}
 	f, err := l.cfg.OpenFile(path, flag, 0o600)
+	if l.cfg.direct && errors.Is(err, syscall.EINVAL) {
+		// The file system refuses O_DIRECT (tmpfs before Linux 6.6,
+		// some FUSE and network file systems): write through the page
+		// cache and fdatasync instead.
+		l.noDirect("the file system refuses O_DIRECT")
+		flag &^= directFlags
+		f, err = l.cfg.OpenFile(path, flag, 0o600)
+	}
 	if errors.Is(err, fs.ErrExist) {
 		// A file the chain does not reach (its first record would follow
 		// the last one acknowledged): debris of a failed write that could
@@ -372,6 +480,7 @@ func (l *Log) ensureFile() error {
 		return fmt.Errorf("audit: create %s: fsync directory: %w", path, err)
 	}
 	l.w.f, l.w.id, l.w.path, l.w.name = f, id, path, name
+	l.w.direct, l.w.tail = l.cfg.direct, l.w.tail[:0]
 	l.w.size, l.w.end, l.w.alloc, l.w.pad = 0, 0, 0, firstPad
 	l.w.opened, l.w.fresh = l.cfg.Now(), true
 	return nil

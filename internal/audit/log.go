@@ -42,6 +42,10 @@ type LogConfig struct {
 	// OpenFile opens log files; nil means os.OpenFile. Tests wrap the real
 	// file to inject faults (a full disk, a failing fdatasync).
 	OpenFile func(name string, flag int, perm fs.FileMode) (File, error)
+
+	// direct opens log files with directFlags (where there are any): on
+	// when OpenFile is the default; tests that wrap files turn it on too.
+	direct bool
 }
 
 // Defaults of LogConfig.
@@ -107,6 +111,14 @@ type writer struct {
 	buf    []byte
 	// blockingUntil: syncs before then release the scheduler (see syncTook).
 	blockingUntil time.Time
+
+	// direct: f was opened with directFlags; every write is durable on
+	// return and covers whole blocks (see writeDirect). tail holds the
+	// bytes of f's last partial block, which the next write rewrites;
+	// dbuf is the aligned buffer writes are assembled in.
+	direct bool
+	tail   []byte
+	dbuf   []byte
 }
 
 // appendReq is one event on its way to the committer.
@@ -199,6 +211,7 @@ func (c *LogConfig) setDefaults() error {
 	}
 	if c.OpenFile == nil {
 		c.OpenFile = func(name string, flag int, perm fs.FileMode) (File, error) { return os.OpenFile(name, flag, perm) }
+		c.direct = directFlags != 0
 	}
 	return nil
 }

@@ -39,7 +39,7 @@ func BenchmarkAgentCacheHit(b *testing.B) {
 		prioritize(b, *flagNice)
 	}
 	ctx := waitCtx(b)
-	upstream := startCoffer(b, ctx, bin, "coffer")
+	upstream := startCoffer(b, ctx, filepath.Join(bin, "coffer"), "coffer")
 
 	empty := filepath.Join(b.TempDir(), "empty")
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {

@@ -31,6 +31,7 @@ var (
 	flagOut        = flag.String("out", "", "file to append the result tables to")
 	flagCells      = flag.String("cells", "", "regexp: run only the cells whose client/conc/server matches (e.g. 'raw/16/'); ratios need trivial and coffer")
 	flagProfileDir = flag.String("profile-dir", "", "if set, also run a raw cell (-profile-conc) against a profiling server and write DIR/get.pprof (and DIR/get-noaudit.pprof, the audit log off) and DIR/put.pprof")
+	flagBaseline   = flag.String("baseline", "", "path to another build of coffer to run beside this one, audit on, in the GetSecretValue cells (as coffer-baseline)")
 	flagProfConc   = flag.Int("profile-conc", 16, "concurrency of the profiled cell")
 )
 
@@ -57,6 +58,9 @@ func (f *fixture) add(t *target) { f.targets = append(f.targets, t) }
 // beside "coffer" (audit on, the default), in the GetSecretValue benchmark.
 const noAuditName = "coffer-noaudit"
 
+// baselineName is the target -baseline starts: another build of coffer.
+const baselineName = "coffer-baseline"
+
 // startServers builds the binaries and starts coffer, then the trivial
 // handler serving coffer's own response bodies, then (with noAudit) a
 // second coffer with the audit log off, then moto, each pinned to
@@ -76,7 +80,7 @@ func startServers(b *testing.B, noAudit bool) *fixture {
 	}
 	ctx := waitCtx(b)
 
-	coffer := startCoffer(b, ctx, f.bin, "coffer")
+	coffer := startCoffer(b, ctx, filepath.Join(f.bin, "coffer"), "coffer")
 	// The trivial handler answers with exactly what coffer answered.
 	getBody, putBody := captureBodies(b, ctx, coffer)
 	dir := b.TempDir()
@@ -91,7 +95,12 @@ func startServers(b *testing.B, noAudit bool) *fixture {
 	f.add(newTarget("trivial", tp, fakeAKID, fakeSecret))
 	f.add(coffer)
 	if noAudit {
-		f.add(startCoffer(b, ctx, f.bin, noAuditName, "--audit=false"))
+		f.add(startCoffer(b, ctx, filepath.Join(f.bin, "coffer"), noAuditName, "--audit=false"))
+		if *flagBaseline != "" {
+			// Another build of coffer, audit on, measured round by round
+			// beside this one: how a change moved the numbers.
+			f.add(startCoffer(b, ctx, *flagBaseline, baselineName))
+		}
 	}
 
 	motoVersion := "not run (-moto empty)"
@@ -119,12 +128,12 @@ func startServers(b *testing.B, noAudit bool) *fixture {
 	return f
 }
 
-// startCoffer starts `coffer server` with the extra flags on a fresh data
+// startCoffer starts `exe server` with the extra flags on a fresh data
 // dir and creates the benchmark's secrets.
-func startCoffer(b *testing.B, ctx context.Context, bin, name string, flags ...string) *target {
+func startCoffer(b *testing.B, ctx context.Context, exe, name string, flags ...string) *target {
 	b.Helper()
 	dataDir := filepath.Join(b.TempDir(), "coffer-data")
-	argv := append([]string{filepath.Join(bin, "coffer"), "server", "--data-dir", dataDir, "--listen", "127.0.0.1:0"}, flags...)
+	argv := append([]string{exe, "server", "--data-dir", dataDir, "--listen", "127.0.0.1:0"}, flags...)
 	p := startProc(b, name, true, *flagServerCPU, 0, argv...)
 	return cofferTarget(b, ctx, name, p, dataDir)
 }

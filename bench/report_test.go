@@ -78,9 +78,13 @@ func (rep *report) diffs(c cell, other string, f func(*result) float64) []float6
 // perRound returns g of the subject's and other's results of c, for each
 // round where both were measured and g reports ok, in round order.
 func (rep *report) perRound(c cell, other string, g func(subject, other *result) (float64, bool)) []float64 {
-	co, ot := c, c
-	co.server, ot.server = rep.subjectName(), other
-	a, b := rep.rounds(co), rep.rounds(ot)
+	return rep.pairs(c, rep.subjectName(), other, g)
+}
+
+// pairs returns g of server x's and server y's results of c's client and
+// concurrency, round by round, as perRound does.
+func (rep *report) pairs(c cell, x, y string, g func(x, y *result) (float64, bool)) []float64 {
+	a, b := rep.rounds(withServer(c, x)), rep.rounds(withServer(c, y))
 	var xs []float64
 	for round := range *flagRounds {
 		if ra, rb := a[round], b[round]; ra != nil && rb != nil {
@@ -179,17 +183,21 @@ func (rep *report) print(b *testing.B) {
 
 	if rep.hasServer(noAuditName) {
 		fmt.Fprintf(&s, "\nCoffer with the audit log on as a multiple of %s (the same server, `--audit=false`), medians of the per-round ratios; "+
-			"audit CPU/req is the median per-round difference of server CPU per request; records per fsync is audit-on coffer's:\n", noAuditName)
-		fmt.Fprintln(&s, "\n| client | conc | req/s ÷ audit-off | server CPU/req ÷ audit-off | audit CPU/req | p50 ÷ audit-off | p99 ÷ audit-off | records per fsync |")
-		fmt.Fprintln(&s, "|---|---:|---:|---:|---:|---:|---:|---:|")
+			"audit CPU/req is the median per-round difference of server CPU per request; records per fsync is each server's own:\n", noAuditName)
+		fmt.Fprintln(&s, "\n| client | conc | server | req/s ÷ audit-off | server CPU/req ÷ audit-off | audit CPU/req | p50 ÷ audit-off | p99 ÷ audit-off | records per fsync |")
+		fmt.Fprintln(&s, "|---|---:|---|---:|---:|---:|---:|---:|---:|")
 		for _, c := range rep.cells() {
-			if c.server != "coffer" {
+			if c.server != "coffer" && c.server != baselineName {
 				continue
 			}
-			fmt.Fprintf(&s, "| %s | %d | %s | %s | %s | %s | %s | %.1f |\n", c.client, c.conc,
-				fmtRatio(rep.ratios(c, noAuditName, rate)), fmtRatio(rep.ratios(c, noAuditName, serverCPU)),
-				fmtCPU(time.Duration(median(rep.diffs(c, noAuditName, serverCPU)))),
-				fmtRatio(rep.ratios(c, noAuditName, p50)), fmtRatio(rep.ratios(c, noAuditName, p99)),
+			ratios := func(f func(*result) float64) []float64 {
+				return rep.pairs(c, c.server, noAuditName, func(a, n *result) (float64, bool) { return f(a) / f(n), f(n) != 0 })
+			}
+			diffs := rep.pairs(c, c.server, noAuditName, func(a, n *result) (float64, bool) { return serverCPU(a) - serverCPU(n), true })
+			fmt.Fprintf(&s, "| %s | %d | %s | %s | %s | %s | %s | %s | %.1f |\n", c.client, c.conc, c.server,
+				fmtRatio(ratios(rate)), fmtRatio(ratios(serverCPU)),
+				fmtCPU(time.Duration(median(diffs))),
+				fmtRatio(ratios(p50)), fmtRatio(ratios(p99)),
 				rep.med(c, recordsPerSync))
 		}
 	}

@@ -26,13 +26,16 @@
 // Close; a checkpoint vouches for every record before it. The next file
 // continues the chain from the Rotate checkpoint.
 //
-// Append returns only once its record is written and fdatasync'd. One
-// committer goroutine writes every append that arrived during the
-// previous fdatasync in one write and one fdatasync (group commit, as
-// internal/storage/bolt does), and checks after each fdatasync that the
-// file is still the one at its path. The file being written is
-// preallocated with zeros after its last record, which readers skip and
-// rotation and Close cut off (prealloc.go).
+// Append returns only once its record is durable. One committer
+// goroutine writes every append waiting in one durable write (group
+// commit, as internal/storage/bolt does): it first lets the rest of the
+// process run until it has nothing left to do (idle_linux.go), so that
+// requests already received share the write, then writes, on Linux with
+// O_DIRECT|O_DSYNC (one pwrite of whole blocks, durable on return:
+// direct_linux.go, Log.writeDirect) or else a write and an fdatasync
+// (sync_linux.go), and checks that the file is still the one at its
+// path. The file being written is preallocated with zeros after its last
+// record, which readers skip and rotation and Close cut off (prealloc.go).
 //
 // A write that fails, or a file found moved or removed, is not
 // acknowledged: Append returns an error and the caller must refuse the

@@ -133,7 +133,7 @@ type appendReq struct {
 type LogStats struct {
 	Records     uint64 // events durably written
 	Checkpoints uint64
-	Syncs       uint64 // successful fdatasyncs of log files
+	Syncs       uint64 // durable writes of log files (O_DSYNC writes, or fdatasyncs)
 	Failures    uint64 // writes or fdatasyncs that failed
 }
 
@@ -236,7 +236,7 @@ func openDir(dir string) error {
 }
 
 // Append records e durably: it returns nil only once the record is written
-// and fdatasync'd. Concurrent appends share one write and one fdatasync.
+// and durable. Concurrent appends share one durable write.
 // It returns an error (and the request must be refused) if the record
 // could not be made durable; later appends try again in a new file.
 //

@@ -9,12 +9,13 @@ import (
 
 // The writer preallocates the file it writes: it writes zeros ahead of the
 // last record, a step at a time, and then overwrites them with records.
-// Appending makes every fdatasync also flush the file's new size and
+// Appending makes every durable write also flush the file's new size and
 // block allocation through the file system's journal; overwriting blocks
 // that are already allocated and written flushes the data alone, which on
 // ext4 takes about a third less CPU and wall time per fdatasync
-// (docs/benchmarks.md). Durability is unchanged: a batch is acknowledged
-// only after the fdatasync that covers it, zeros included.
+// (docs/benchmarks.md), and lets a direct write (writeDirect) skip the
+// metadata altogether. Durability is unchanged: a batch is acknowledged
+// only after the write that carries it is durable.
 //
 // So a file being written, or one a crash left, ends in a run of NUL
 // bytes: padding, not data. No record contains a NUL byte (JSON escapes

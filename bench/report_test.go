@@ -70,11 +70,6 @@ func (rep *report) ratios(c cell, other string, f func(*result) float64) []float
 	return rep.perRound(c, other, func(a, b *result) (float64, bool) { return f(a) / f(b), f(b) != 0 })
 }
 
-// diffs returns f(subject)-f(other) round by round, as ratios does.
-func (rep *report) diffs(c cell, other string, f func(*result) float64) []float64 {
-	return rep.perRound(c, other, func(a, b *result) (float64, bool) { return f(a) - f(b), true })
-}
-
 // perRound returns g of the subject's and other's results of c, for each
 // round where both were measured and g reports ok, in round order.
 func (rep *report) perRound(c cell, other string, g func(subject, other *result) (float64, bool)) []float64 {

@@ -119,6 +119,8 @@ const (
 // methods are safe for concurrent use. Close it to stop background
 // refreshes.
 type Cache struct {
+	hits, misses, stale atomic.Uint64 // see Stats
+
 	opts       Options
 	now        func() time.Time
 	secrets    SecretsAPI
@@ -287,6 +289,7 @@ func (c *Cache) get(ctx context.Context, k key) (*item, error) {
 			if !it.refreshAt.IsZero() && !now.Before(it.refreshAt) && it.refreshing.CompareAndSwap(false, true) {
 				c.start(context.Background(), k, it, false, true)
 			}
+			c.hits.Add(1)
 			return it, nil
 		}
 	}
@@ -306,17 +309,32 @@ func (c *Cache) load(ctx context.Context, k key, e *entry, now time.Time, force 
 		retryAt := e.retryAt
 		c.mu.RUnlock()
 		if now.Before(retryAt) {
+			c.stale.Add(1)
 			return old, nil
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	c.misses.Add(1)
 	it, err := c.wait(ctx, c.start(ctx, k, old, force, false))
 	if err != nil && staleOK && !force && ctx.Err() == nil && !isClientFault(err) {
+		c.stale.Add(1)
 		return old, nil
 	}
 	return it, err
+}
+
+// CacheStats counts what a Cache has served since it was made.
+type CacheStats struct {
+	Hits   uint64 // served from memory while fresh
+	Misses uint64 // went to the service (missing, expired, refreshNow), sharing a fetch in flight or not
+	Stale  uint64 // served past expiry because the service failed (Options.StaleIfError)
+}
+
+// Stats returns the counts so far.
+func (c *Cache) Stats() CacheStats {
+	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Stale: c.stale.Load()}
 }
 
 // start joins the fetch in flight for k, or starts one; force always starts

@@ -175,6 +175,9 @@ func TestTTLExpiry(t *testing.T) {
 	f.clock.Advance(time.Second)
 	wantString(t, c, "db", "one")
 	wantCalls(t, f.api, 2, 0)
+	if st := c.Stats(); st != (client.CacheStats{Hits: 2, Misses: 2}) {
+		t.Errorf("Stats() = %+v, want 2 hits and 2 misses", st)
+	}
 }
 
 func TestRotationPickedUpAfterTTL(t *testing.T) {
@@ -357,6 +360,9 @@ func TestStaleIfError(t *testing.T) {
 	f.clock.Advance(time.Second)
 	wantString(t, c, "db", "value")
 	wantCalls(t, f.api, 3, 0) // retried after the backoff
+	if st := c.Stats(); st != (client.CacheStats{Misses: 3, Stale: 3}) {
+		t.Errorf("Stats() = %+v, want 3 misses (fetches) and 3 stale values served", st)
+	}
 
 	f.clock.Advance(10 * time.Minute) // past expiry + StaleIfError
 	if got, err := c.GetSecretString(t.Context(), "db"); err == nil {

@@ -71,6 +71,7 @@ type Agent struct {
 	params  *client.Cache
 	watcher Watcher
 	sem     chan struct{} // one slot per request served at once
+	metrics *metrics
 }
 
 // New returns an agent calling the services through awsCfg (the SDK's
@@ -139,6 +140,7 @@ func New(awsCfg aws.Config, cfg Config, opts Options) (*Agent, error) {
 		a.secrets.Close()
 		return nil, err
 	}
+	a.metrics = newMetrics(a)
 	return a, nil
 }
 

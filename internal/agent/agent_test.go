@@ -301,6 +301,28 @@ func TestAgentCachesUntilTTL(t *testing.T) {
 	if got := f.value(t, "/v1/s"); got != "new" {
 		t.Errorf("GET after the TTL = %q, want new", got)
 	}
+
+	// /metrics needs no token, counts what the cache served, and names no secret.
+	code, body := f.do(t, http.MethodGet, "/metrics", http.Header{})
+	if code != http.StatusOK {
+		t.Fatalf("GET /metrics = %d", code)
+	}
+	for _, want := range []string{
+		`coffer_agent_cache_hits_total{cache="secret"} 1`,
+		`coffer_agent_cache_misses_total{cache="secret"} 2`,
+		`coffer_agent_cache_stale_total{cache="secret"} 0`,
+		`coffer_agent_cache_misses_total{cache="parameter"} 0`,
+		`coffer_agent_requests_total{route="secret_path",status="200"} 3`,
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	for _, leak := range []string{"old", "new", "/v1/s"} {
+		if strings.Contains(body, `"`+leak+`"`) {
+			t.Errorf("/metrics names %q", leak)
+		}
+	}
 }
 
 func TestAgentRefreshNowBypassesCache(t *testing.T) {

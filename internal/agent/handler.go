@@ -35,6 +35,9 @@ func (a *Agent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
 	route := a.serve(sw, r)
+	if a.metrics != nil {
+		a.metrics.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+	}
 	a.log.Info("request", "method", r.Method, "route", route, "status", sw.status, "duration", time.Since(start))
 }
 
@@ -49,6 +52,14 @@ func (a *Agent) serve(w *statusWriter, r *http.Request) string {
 		}
 		plain(w, http.StatusOK, "healthy")
 		return "ping"
+	}
+	if path == pathMetrics && a.metrics != nil && !strings.HasPrefix(path, a.cfg.PathPrefix) {
+		if r.Method != http.MethodGet {
+			plain(w, http.StatusMethodNotAllowed, "Not allowed")
+			return "metrics"
+		}
+		a.metrics.handler.ServeHTTP(w, r)
+		return "metrics"
 	}
 	select {
 	case a.sem <- struct{}{}:
@@ -329,6 +340,15 @@ type statusWriter struct {
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
+	if w.status == 0 {
+		w.status = code
+	}
 	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
 }

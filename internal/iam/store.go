@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coffer-dev/coffer/internal/keys"
@@ -37,6 +38,21 @@ type Store struct {
 
 	blindMu sync.RWMutex
 	blinded map[[2]string]string // see blindKey
+
+	recordHits, recordMisses atomic.Uint64 // reads through get (CacheStats)
+}
+
+// CacheStats counts how often IAM records (users, roles, access keys) were
+// served from the store's cache since it started: a hit skipped
+// decryption and decoding (and within a second of the last check, the read
+// from storage too).
+type CacheStats struct {
+	RecordHits, RecordMisses uint64
+}
+
+// CacheStats returns the counts so far.
+func (s *Store) CacheStats() CacheStats {
+	return CacheStats{RecordHits: s.recordHits.Load(), RecordMisses: s.recordMisses.Load()}
 }
 
 type cachedEntity struct {
@@ -114,6 +130,7 @@ func getAged[T any](ctx context.Context, s *Store, key string, maxAge time.Durat
 	s.mu.RUnlock()
 	if ok && maxAge > 0 && now.Sub(c.checked) < maxAge {
 		if v, ok := c.v.(*T); ok {
+			s.recordHits.Add(1)
 			return v, c.rev, nil
 		}
 	}
@@ -126,9 +143,11 @@ func getAged[T any](ctx context.Context, s *Store, key string, maxAge time.Durat
 			s.mu.Lock()
 			s.cache[key] = cachedEntity{rev: rev, v: v, checked: now}
 			s.mu.Unlock()
+			s.recordHits.Add(1)
 			return v, rev, nil
 		}
 	}
+	s.recordMisses.Add(1)
 	plain, err := s.keys.OpenRecord(key, raw)
 	if err != nil {
 		return nil, 0, fmt.Errorf("open iam record: %w", err)

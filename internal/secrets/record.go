@@ -289,6 +289,7 @@ func (s *Service) load(ctx context.Context, key string) (*loaded, error) {
 	if wm, ok := s.backend.(storage.Watermarker); ok {
 		mark = wm.Watermark() + 1 // 0 means "no watermark"
 		if rec, rev, ok := s.cache.current(key, mark); ok {
+			s.cache.hits.Add(1)
 			return &loaded{key: key, rev: rev, rec: rec}, nil
 		}
 	}
@@ -300,8 +301,10 @@ func (s *Service) load(ctx context.Context, key string) (*loaded, error) {
 		return nil, fmt.Errorf("read secret record: %w", err)
 	}
 	if rec, ok := s.cache.get(key, rev, raw, mark); ok {
+		s.cache.hits.Add(1)
 		return &loaded{key: key, rev: rev, rec: rec}, nil
 	}
+	s.cache.misses.Add(1)
 	rec, err := s.decodeKV(key, raw)
 	if err != nil {
 		return nil, err

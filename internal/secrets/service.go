@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coffer-dev/coffer/internal/iam"
@@ -342,6 +343,8 @@ type recordCache struct {
 	max int
 	mu  sync.RWMutex
 	m   map[string]cachedRecord
+
+	hits, misses atomic.Uint64 // reads of one record (load), for CacheStats
 }
 
 type cachedRecord struct {
@@ -406,6 +409,26 @@ func (c *recordCache) store(key string, e cachedRecord) {
 		}
 	}
 	c.m[key] = e
+}
+
+// CacheStats counts how often reads were served from the service's
+// caches since it started.
+type CacheStats struct {
+	// RecordHits and RecordMisses count reads of a secret's record: a hit
+	// skipped decryption and decoding (and, with a storage watermark, the
+	// read from storage too).
+	RecordHits, RecordMisses uint64
+	// ValueHits and ValueMisses count reads of a version's sealed value:
+	// a hit skipped the read from storage (the value is still decrypted).
+	ValueHits, ValueMisses uint64
+}
+
+// CacheStats returns the counts so far.
+func (s *Service) CacheStats() CacheStats {
+	return CacheStats{
+		RecordHits: s.cache.hits.Load(), RecordMisses: s.cache.misses.Load(),
+		ValueHits: s.sealed.hits.Load(), ValueMisses: s.sealed.misses.Load(),
+	}
 }
 
 // Authorize checks an action that has no secret as its resource (such as

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/coffer-dev/coffer/internal/keys"
 	"github.com/coffer-dev/coffer/internal/storage"
@@ -100,6 +101,8 @@ func (s *Service) resolveKey(ctx context.Context, region, ref string) (keys.KMSK
 type sealedCache struct {
 	mu sync.RWMutex
 	m  map[string][]byte
+
+	hits, misses atomic.Uint64 // for CacheStats
 }
 
 const sealedCacheMax = 8192
@@ -108,6 +111,11 @@ func (c *sealedCache) get(key string) ([]byte, bool) {
 	c.mu.RLock()
 	b, ok := c.m[key]
 	c.mu.RUnlock()
+	if ok {
+		c.hits.Add(1)
+	} else {
+		c.misses.Add(1)
+	}
 	return b, ok
 }
 

@@ -75,6 +75,19 @@ func newMetrics(s *Server) *metrics {
 		alertStat("coffer_alerts_failed_total", "Alerts the webhook never accepted.", func(st alertStats) uint64 { return st.Failed }),
 		alertStat("coffer_alert_events_dropped_total", "Requests the alert rules did not see because their queue was full.", func(st alertStats) uint64 { return st.Dropped }),
 	)
+	cacheStat := func(name, cache, help string, f func() uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: prometheus.Labels{"cache": cache}},
+			func() float64 { return float64(f()) })
+	}
+	const hitHelp, missHelp = "Reads served from the server's in-memory cache.", "Reads the server's in-memory cache could not serve."
+	m.reg.MustRegister(
+		cacheStat("coffer_cache_hits_total", "secret_record", hitHelp, func() uint64 { return s.secrets.CacheStats().RecordHits }),
+		cacheStat("coffer_cache_misses_total", "secret_record", missHelp, func() uint64 { return s.secrets.CacheStats().RecordMisses }),
+		cacheStat("coffer_cache_hits_total", "secret_value", hitHelp, func() uint64 { return s.secrets.CacheStats().ValueHits }),
+		cacheStat("coffer_cache_misses_total", "secret_value", missHelp, func() uint64 { return s.secrets.CacheStats().ValueMisses }),
+		cacheStat("coffer_cache_hits_total", "iam_record", hitHelp, func() uint64 { return s.iam.CacheStats().RecordHits }),
+		cacheStat("coffer_cache_misses_total", "iam_record", missHelp, func() uint64 { return s.iam.CacheStats().RecordMisses }),
+	)
 	m.reg.MustRegister(m.requests, m.latency, m.auditLat, m.auditFail, m.rotations, watches,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -76,4 +77,33 @@ func TestHealthReadyAndMetrics(t *testing.T) {
 			t.Errorf("/metrics contains %q", leak)
 		}
 	}
+	// The second read of the secret was served from the caches, and every
+	// signed request read its access key and user through the IAM cache.
+	for _, c := range []struct {
+		metric string
+		min    float64
+	}{
+		{`coffer_cache_hits_total{cache="secret_record"}`, 1},
+		{`coffer_cache_hits_total{cache="secret_value"}`, 1},
+		{`coffer_cache_misses_total{cache="secret_value"}`, 0},
+		{`coffer_cache_hits_total{cache="iam_record"}`, 4},
+		{`coffer_cache_misses_total{cache="iam_record"}`, 1},
+	} {
+		v, ok := metricValue(body, c.metric)
+		if !ok || v < c.min {
+			t.Errorf("/metrics: %s = %v (present %v), want at least %v", c.metric, v, ok, c.min)
+		}
+	}
+}
+
+// metricValue returns the value of the sample named exactly series (name
+// and labels) in a Prometheus text exposition.
+func metricValue(body, series string) (float64, bool) {
+	for line := range strings.Lines(body) {
+		if rest, ok := strings.CutPrefix(line, series+" "); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			return v, err == nil
+		}
+	}
+	return 0, false
 }

@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 	"unicode"
 
@@ -164,8 +163,7 @@ func (f *ExecFunction) Invoke(ctx context.Context, inv Invocation) error {
 	cmd.Stdin = bytes.NewReader(body)
 	var stderr tailBuffer
 	cmd.Stderr = &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	killGroupOnCancel(cmd)
 	cmd.WaitDelay = 2 * time.Second
 	cmd.Env = execEnv(f.Env, inv)
 	if err := cmd.Run(); err != nil {

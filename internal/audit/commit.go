@@ -279,12 +279,14 @@ func (l *Log) writeSync(buf []byte) error {
 			w.pad = min(2*w.pad, maxPad)
 		}
 	}
-	inline := l.syncInline()
-	start := time.Now()
-	err = datasync(l.w.f, inline)
-	l.syncTook(time.Since(start), inline)
-	if err != nil {
-		return fmt.Errorf("fdatasync %s: %w", l.w.path, err)
+	if !l.cfg.NoSync {
+		inline := l.syncInline()
+		start := time.Now()
+		err = datasync(l.w.f, inline)
+		l.syncTook(time.Since(start), inline)
+		if err != nil {
+			return fmt.Errorf("fdatasync %s: %w", l.w.path, err)
+		}
 	}
 	if !l.inPlace() {
 		return fmt.Errorf("%s: %w", l.w.path, errMoved)

@@ -43,6 +43,11 @@ type LogConfig struct {
 	// file to inject faults (a full disk, a failing fdatasync).
 	OpenFile func(name string, flag int, perm fs.FileMode) (File, error)
 
+	// NoSync writes records without making them durable (no fdatasync, no
+	// O_DSYNC): for `coffer dev`, whose data dir does not outlive it. The
+	// chain and checkpoints are as usual.
+	NoSync bool
+
 	// direct opens log files with directFlags (where there are any): on
 	// when OpenFile is the default; tests that wrap files turn it on too.
 	direct bool
@@ -211,7 +216,7 @@ func (c *LogConfig) setDefaults() error {
 	}
 	if c.OpenFile == nil {
 		c.OpenFile = func(name string, flag int, perm fs.FileMode) (File, error) { return os.OpenFile(name, flag, perm) }
-		c.direct = directFlags != 0
+		c.direct = directFlags != 0 && !c.NoSync
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -204,4 +205,45 @@ func TestIntervalCheckpointByTime(t *testing.T) {
 		closeLog(t, l)
 		mustVerify(t, dir, k, VerifyOptions{})
 	})
+}
+
+// syncCounter counts Sync calls on the files it opens.
+type syncCounter struct {
+	*os.File
+	n *atomic.Int64
+}
+
+func (f syncCounter) Sync() error {
+	f.n.Add(1)
+	return f.File.Sync()
+}
+
+func TestNoSyncWritesWithoutSyncing(t *testing.T) {
+	t.Parallel()
+	var syncs atomic.Int64
+	k := testKeys(t)
+	dir := filepath.Join(t.TempDir(), "audit")
+	l := openTestLog(t, dir, k, func(c *LogConfig) {
+		c.NoSync = true
+		c.OpenFile = func(name string, flag int, perm fs.FileMode) (File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			return syncCounter{f, &syncs}, err
+		}
+	})
+	appendN(t, l, 0, 10)
+	if n := syncs.Load(); n != 0 {
+		t.Errorf("%d syncs with NoSync, want none", n)
+	}
+	closeLog(t, l)
+	if rep := mustVerify(t, dir, k, VerifyOptions{}); rep.Events != 10 || !rep.Closed {
+		t.Errorf("Verify = %+v, want 10 events and a closed log", rep)
+	}
+
+	c := LogConfig{Dir: dir, Keys: k, NoSync: true}
+	if err := c.setDefaults(); err != nil {
+		t.Fatal(err)
+	}
+	if c.direct {
+		t.Error("NoSync with the default OpenFile still opens files for direct, synchronous writes")
+	}
 }

@@ -62,7 +62,7 @@ func (s *Server) openAudit(ctx context.Context, root *keys.RootKey) error {
 	if dir == "" {
 		dir = filepath.Join(s.cfg.DataDir, audit.DirName)
 	}
-	log, err := audit.OpenLog(ctx, audit.LogConfig{Dir: dir, Keys: k, Logger: s.log.With("component", "audit"), Now: s.cfg.Clock})
+	log, err := audit.OpenLog(ctx, audit.LogConfig{Dir: dir, Keys: k, Logger: s.log.With("component", "audit"), Now: s.cfg.Clock, NoSync: s.cfg.Dev})
 	if err != nil {
 		return fmt.Errorf("open audit log: %w", err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -45,19 +44,13 @@ func TestUnusedServedActionsAreTheMuxes(t *testing.T) {
 			t.Errorf("servedActions for cloudtrail (%s):\n%s", m.Prefix(), cmp.Diff(want, got))
 		}
 	}
-	// The query muxes cannot list their actions: each listed one must be
-	// registered.
-	iamMux := iamapi.NewMux(nil, nil)
-	for _, op := range byService["iam"] {
-		if _, _, err := iamMux.Lookup(url.Values{"Action": {op}, "Version": {"2010-05-08"}}); err != nil {
-			t.Errorf("iam:%s is listed but not served: %v", op, err)
-		}
+	if got, want := byService["iam"], iamapi.NewMux(nil, nil).Names(); !slices.Equal(got, want) {
+		t.Errorf("servedActions for iam:\n%s", cmp.Diff(want, got))
 	}
-	stsMux := stsapi.NewMux(stsapi.Config{})
-	for _, op := range byService["sts"] {
-		if _, _, err := stsMux.Lookup(url.Values{"Action": {op}, "Version": {"2011-06-15"}}); err != nil && op != "TagSession" {
-			t.Errorf("sts:%s is listed but not served: %v", op, err)
-		}
+	// sts:TagSession is a permission, not an operation the mux serves.
+	stsServed := slices.DeleteFunc(slices.Clone(byService["sts"]), func(op string) bool { return op == "TagSession" })
+	if got, want := stsServed, stsapi.NewMux(stsapi.Config{}).Names(); !slices.Equal(got, want) {
+		t.Errorf("servedActions for sts:\n%s", cmp.Diff(want, got))
 	}
 	if len(byService) != len(iamPrefixes) {
 		t.Errorf("servedActions has services %v, iamPrefixes %v", byService, iamPrefixes)

@@ -3,6 +3,7 @@ package awsproto
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"testing"
 
@@ -136,5 +137,22 @@ func BenchmarkMuxLookup(b *testing.B) {
 		if _, _, err := m.Lookup("secretsmanager.GetSecretValue"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestQueryMuxNamesAndLookup(t *testing.T) {
+	m := NewQueryMux("iam", "2010-05-08", "https://iam.amazonaws.com/doc/2010-05-08/")
+	op := func(context.Context, url.Values) (any, error) { return nil, nil }
+	for _, a := range []string{"GetUser", "CreateUser", "ListUsers"} {
+		m.Handle(a, op)
+	}
+	if want := []string{"CreateUser", "GetUser", "ListUsers"}; !slices.Equal(m.Names(), want) {
+		t.Errorf("Names() = %v, want %v", m.Names(), want)
+	}
+	if _, name, err := m.Lookup(url.Values{"Action": {"GetUser"}, "Version": {"2010-05-08"}}); err != nil || name != "GetUser" {
+		t.Errorf("Lookup(GetUser) = %q, %v", name, err)
+	}
+	if _, _, err := m.Lookup(url.Values{"Action": {"DeleteUser"}, "Version": {"2010-05-08"}}); err == nil || err.Type != "InvalidAction" {
+		t.Errorf("Lookup(DeleteUser) = %v, want InvalidAction", err)
 	}
 }

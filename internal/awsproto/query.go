@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -51,6 +52,16 @@ func (m *QueryMux) Handle(action string, op QueryOp) {
 		panic("awsproto: bad query action registration " + strconv.Quote(action))
 	}
 	m.ops[action] = op
+}
+
+// Names returns the registered actions in sorted order.
+func (m *QueryMux) Names() []string {
+	names := make([]string, 0, len(m.ops))
+	for name := range m.ops {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // Lookup returns the operation params name. A missing or unknown Action is

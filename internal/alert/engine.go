@@ -178,6 +178,46 @@ func (e *Engine) Observe(ev *Event) {
 	}
 }
 
+// Warm feeds the rules that learn what is usual (the read-rate baselines
+// and the source IPs each principal reads from) an event from before the
+// engine started, without raising alerts: the server replays its recent
+// audit log with it, so that a restart does not begin a new learning
+// period and a read-rate baseline survives it. Denied bursts and
+// break-glass reads are about now, not history, and are not warmed. Call
+// Warm before Run, in time order; it is not safe for concurrent use.
+func (e *Engine) Warm(ev *Event) {
+	if e == nil || e.cfg.Disabled || !ev.ReadsSecret || ev.Principal == "" || ev.Time.IsZero() {
+		return
+	}
+	if e.running.Load() {
+		panic("alert: Engine.Warm called after Run")
+	}
+	discard := func(*hit) {}
+	if e.rules.rateOn {
+		e.rules.readRate(ev, discard)
+	}
+	if e.rules.sourcesOn {
+		e.rules.newSourceIP(ev, discard)
+	}
+}
+
+// WarmWindow is how far back Warm is worth feeding: the source-IP
+// learning period, or three read-rate baseline periods, whichever is
+// longer among the rules that are on; 0 if none learns.
+func (e *Engine) WarmWindow() time.Duration {
+	if e == nil || e.cfg.Disabled {
+		return 0
+	}
+	var w time.Duration
+	if e.rules.rateOn {
+		w = 3 * time.Duration(e.cfg.ReadRate.Baseline)
+	}
+	if e.rules.sourcesOn {
+		w = max(w, time.Duration(e.cfg.NewSourceIP.Learning))
+	}
+	return w
+}
+
 // Run evaluates the rules and delivers alerts until ctx ends, then logs
 // the alerts still pending and returns once its goroutines have stopped.
 // Call it once.

@@ -2,6 +2,7 @@ package alert
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -240,5 +241,61 @@ func TestBreakGlassNeedsCallback(t *testing.T) {
 	e.Observe(read(time.Now(), principalA, "10.0.0.1", secretX))
 	if n := len(e.queue); n != 0 {
 		t.Errorf("queued %d events with no rule to look at them, want 0", n)
+	}
+}
+
+// TestWarmCarriesLearningAcrossARestart feeds an engine a day of reads
+// with Warm, as the server does from its audit log at start. Against an
+// engine that starts cold: a new source alerts at once (the cold one is
+// still learning), and a jump in reads alerts against the carried
+// baseline (the cold one has none, and allows up to the ceiling).
+func TestWarmCarriesLearningAcrossARestart(t *testing.T) {
+	t.Parallel()
+	var cfg Config
+	cfg.DeniedBurst.Disabled, cfg.BreakGlass.Disabled = true, true
+	clk := newClock()
+	t0 := clk.Now()
+	newEngineAt := func(warm bool) *Engine {
+		e, err := New(cfg, Options{Now: clk.Now, After: noWait(nil)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if warm { // 26 hours of 3 reads a minute from one source
+			for m := range 26 * 60 {
+				for i := range 3 {
+					e.Warm(read(t0.Add(time.Duration(m)*time.Minute+time.Duration(i)*time.Second), principalA, "192.0.2.1", secretX))
+				}
+			}
+		}
+		start(t, e)
+		return e
+	}
+	clk.Set(t0.Add(26 * time.Hour))
+	warm, cold := newEngineAt(true), newEngineAt(false)
+	if w := warm.WarmWindow(); w != 24*time.Hour {
+		t.Errorf("WarmWindow() = %v, want the 24h learning period", w)
+	}
+	now := clk.Now()
+	for _, e := range []*Engine{warm, cold} {
+		for j := range 200 {
+			e.Observe(read(now.Add(time.Duration(j)*200*time.Millisecond), principalA, "192.0.2.1", secretX))
+		}
+		e.Observe(read(now.Add(50*time.Second), principalA, "203.0.113.9", secretX))
+	}
+	clk.Advance(2 * time.Minute)
+	settle(t, warm)
+	settle(t, cold)
+	rules := func(e *Engine) (out []string) {
+		for _, a := range e.Alerts() {
+			out = append(out, a.Rule)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got, want := rules(warm), []string{RuleNewSourceIP, RuleReadRate}; !slices.Equal(got, want) {
+		t.Errorf("warmed engine alerts %v, want %v", got, want)
+	}
+	if got := rules(cold); len(got) != 0 {
+		t.Errorf("cold engine alerts %v, want none (learning; no baseline)", got)
 	}
 }

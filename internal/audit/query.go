@@ -148,6 +148,36 @@ func Query(ctx context.Context, dir string, f Filter, fn func(*Event) error) err
 	return nil
 }
 
+// Recent calls fn, in log order, with the events at or after since in
+// the newest files of the log in dir, reading whole files from the newest
+// back while they add up to at most maxBytes (the newest is always read).
+// It bounds what a server replays at start (see alert.Engine.Warm) on a
+// busy log.
+func Recent(ctx context.Context, dir string, since time.Time, maxBytes int64, fn func(*Event) error) error {
+	files, err := chainFiles(dir)
+	if err != nil {
+		return err
+	}
+	first, total := len(files), int64(0)
+	for first > 0 {
+		fi, err := os.Stat(files[first-1].path)
+		if err != nil || (first < len(files) && total+fi.Size() > maxBytes) {
+			break
+		}
+		total += fi.Size()
+		first--
+	}
+	f := Filter{Since: since}
+	for _, cf := range files[first:] {
+		if err := queryFile(ctx, cf, &f, fn); errors.Is(err, errStop) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func queryFile(ctx context.Context, cf chainFile, f *Filter, fn func(*Event) error) error {
 	file, end, err := openData(cf.path)
 	if err != nil {

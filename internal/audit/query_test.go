@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -238,5 +240,46 @@ func TestReadLinesBackward(t *testing.T) {
 		if !slices.Equal(got, lines) {
 			t.Fatalf("readLinesBackward read %d lines, want the %d lines in reverse", len(got), len(lines))
 		}
+	}
+}
+
+func TestRecentReadsTheNewestFilesWithinItsBudget(t *testing.T) {
+	t.Parallel()
+	k := testKeys(t)
+	dir := filepath.Join(t.TempDir(), "audit")
+	l := openTestLog(t, dir, k, func(c *LogConfig) { c.MaxFileBytes = 8 << 10 })
+	appendN(t, l, 0, 60)
+	closeLog(t, l)
+	files := logFiles(t, dir)
+	if len(files) < 4 {
+		t.Fatalf("%d files, want several (rotated at 8 KiB)", len(files))
+	}
+	collect := func(since time.Time, budget int64) (ids []string) {
+		t.Helper()
+		if err := Recent(context.Background(), dir, since, budget, func(e *Event) error {
+			ids = append(ids, e.RequestID)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	all := collect(time.Time{}, 1<<30)
+	if len(all) != 60 || all[0] != "req-0" || all[59] != "req-59" {
+		t.Fatalf("Recent with a large budget = %d events %v..., want all 60 in order", len(all), all[:min(3, len(all))])
+	}
+	// A budget of one byte still reads the newest file, and only it.
+	last, err := os.ReadFile(files[len(files)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	newest := collect(time.Time{}, 1)
+	if n := strings.Count(string(last), `"event":`); len(newest) != n || newest[len(newest)-1] != "req-59" {
+		t.Errorf("Recent with a 1-byte budget = %v, want the %d events of the newest file", newest, n)
+	}
+	// since cuts by event time (testEvent i is at base + i seconds).
+	base := testEvent(0).Time
+	if got := collect(base.Add(50*time.Second), 1<<30); len(got) != 10 || got[0] != "req-50" {
+		t.Errorf("Recent since req-50's time = %v, want req-50..req-59", got)
 	}
 }

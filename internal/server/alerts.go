@@ -1,9 +1,12 @@
 package server
 
 import (
+	"context"
 	"sync"
+	"time"
 
 	"github.com/coffer-dev/coffer/internal/alert"
+	"github.com/coffer-dev/coffer/internal/audit"
 )
 
 // deniedCodes are the error codes that count as access denied or failed
@@ -49,4 +52,52 @@ func (s *Server) observeAlerts(ev *Event) {
 		}
 	}
 	s.alerts.Observe(a)
+}
+
+// auditedValueReads are valueReads by the signing names the audit log
+// records ("ssm", not the target prefix "AmazonSSM").
+var auditedValueReads = map[string]bool{
+	"secretsmanager.GetSecretValue": true, "secretsmanager.BatchGetSecretValue": true,
+	"ssm.GetParameter": true, "ssm.GetParameters": true, "ssm.GetParametersByPath": true,
+}
+
+// warmBytes bounds the audit log replayed into the alert rules at start:
+// about 250,000 reads, a second or two.
+const warmBytes = 256 << 20
+
+// warmAlerts replays the secret reads of the audit log's last
+// alert.Engine.WarmWindow into the alert rules, so that a restart keeps
+// each principal's read-rate baseline and known source IPs instead of
+// starting a new learning period (during which a new source IP would go
+// unflagged).
+func (s *Server) warmAlerts(ctx context.Context) {
+	w := s.alerts.WarmWindow()
+	if w == 0 || s.auditDir == "" {
+		return
+	}
+	start, n := time.Now(), 0
+	now := time.Now
+	if s.cfg.Clock != nil {
+		now = s.cfg.Clock
+	}
+	err := audit.Recent(ctx, s.auditDir, now().Add(-w), warmBytes, func(ev *audit.Event) error {
+		if ev.Type != audit.APICall || ev.ErrorCode != "" || !auditedValueReads[ev.Service+"."+ev.Operation] {
+			return nil
+		}
+		a := alert.Event{
+			Time: ev.Time, RequestID: ev.RequestID, Principal: ev.Principal.ARN, AccessKeyID: ev.Principal.AccessKeyID,
+			SourceIP: ev.SourceIP, Service: ev.Service, Operation: ev.Operation, ReadsSecret: true,
+		}
+		for _, r := range ev.Resources {
+			a.Resources = append(a.Resources, r.ARN)
+		}
+		s.alerts.Warm(&a)
+		n++
+		return nil
+	})
+	if err != nil {
+		s.log.Warn("alert rules: replaying the audit log failed; they learn from scratch where it stopped", "err", err, "reads", n)
+		return
+	}
+	s.log.Info("alert rules warmed from the audit log", "reads", n, "window", w, "took", time.Since(start).Round(time.Millisecond))
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -122,5 +124,35 @@ func TestAlertsFromTheRequestPath(t *testing.T) {
 	raw, _ := json.Marshal(hook.alerts)
 	if strings.Contains(string(raw), "break-glass-value") {
 		t.Error("an alert carried a secret value")
+	}
+}
+
+// TestAlertRulesWarmFromTheAuditLogAtStart restarts a server on its data
+// dir: the new process replays the secret reads its audit log holds (the
+// successful value reads only) into the alert rules before serving.
+func TestAlertRulesWarmFromTheAuditLogAtStart(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "coffer-data")
+	first := coffertest.NewServer(t, coffertest.Options{DataDir: dir})
+	if _, err := first.Client.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("app/db"), SecretString: aws.String("v")}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := first.Client.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("app/db")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := first.Client.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("missing")}); err == nil {
+		t.Fatal("read a missing secret")
+	}
+	if _, err := first.Client.ListSecrets(ctx, &sm.ListSecretsInput{}); err != nil {
+		t.Fatal(err)
+	}
+	first.Stop(t)
+
+	logs := &coffertest.LogBuffer{}
+	coffertest.NewServer(t, coffertest.Options{DataDir: dir, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if got := logs.String(); !strings.Contains(got, `msg="alert rules warmed from the audit log" reads=3 window=24h0m0s`) {
+		t.Errorf("server log after the restart lacks the warm-up of 3 reads:\n%s", got)
 	}
 }

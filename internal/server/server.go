@@ -116,6 +116,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.openAudit(ctx, root); err != nil {
 		return nil, err
 	}
+	s.warmAlerts(ctx)
 	if s.account, err = s.resolveAccount(ctx); err != nil {
 		return nil, err
 	}

@@ -207,3 +207,19 @@ func (s *Store) DeleteUserPolicy(ctx context.Context, user, policyName string) e
 
 // PolicyNames returns the sorted names of inline policies in m.
 func PolicyNames(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
+
+// RequestTagConditions are the condition keys of the tags a request sets:
+// aws:RequestTag/<key> for each, and aws:TagKeys listing the keys; nil for
+// no tags. Any tag type with Key and Value fields will do.
+func RequestTagConditions[T ~struct{ Key, Value string }](tags []T) map[string][]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	m := make(map[string][]string, len(tags)+1)
+	for _, t := range tags {
+		t := struct{ Key, Value string }(t)
+		m["aws:RequestTag/"+t.Key] = []string{t.Value}
+		m["aws:TagKeys"] = append(m["aws:TagKeys"], t.Key)
+	}
+	return m
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/coffer-dev/coffer/internal/iam"
 	"github.com/coffer-dev/coffer/internal/storage"
 )
 
@@ -49,7 +50,7 @@ func (s *Service) DeleteMany(ctx context.Context, call Call, names []string) (de
 
 func (s *Service) delete(ctx context.Context, call Call, action, name string) error {
 	key := s.recordKey(call.Region, name)
-	defer s.locks.lock(key)()
+	defer s.locks.Lock(key)()
 	for range maxAttempts {
 		l, err := s.load(ctx, call.Region, name, name)
 		if err != nil {
@@ -207,7 +208,7 @@ func (s *Service) AddTags(ctx context.Context, call Call, resourceType, id strin
 		return err
 	}
 	_, err := s.tagUpdate(ctx, call, resourceType, id, func(rec *paramRecord) ([]storage.Op, error) {
-		if err := s.authorizeRecord(ctx, call, "ssm:AddTagsToResource", rec, requestTags(tags)); err != nil {
+		if err := s.authorizeRecord(ctx, call, "ssm:AddTagsToResource", rec, iam.RequestTagConditions(tags)); err != nil {
 			return nil, err
 		}
 		rec.Tags = dedupeTags(append(rec.Tags, tags...))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/coffer-dev/coffer/internal/iam"
 	"github.com/coffer-dev/coffer/internal/storage"
 )
 
@@ -17,7 +18,7 @@ func (s *Service) Put(ctx context.Context, call Call, in PutInput) (*PutResult, 
 		return nil, err
 	}
 	key := s.recordKey(call.Region, in.Name)
-	defer s.locks.lock(key)()
+	defer s.locks.Lock(key)()
 	for range maxAttempts {
 		l, err := s.load(ctx, call.Region, in.Name, in.Name)
 		if _, ok := errors.AsType[*NotFoundError](err); ok {
@@ -101,11 +102,11 @@ func (s *Service) put(ctx context.Context, call Call, key string, l *loaded, in 
 		prev = rec.latest()
 		arn = s.arn(call.Region, rec.Name)
 	}
-	if err := s.authorize(ctx, call, "ssm:PutParameter", arn, tagsIf(l), requestTags(in.Tags)); err != nil {
+	if err := s.authorize(ctx, call, "ssm:PutParameter", arn, tagsIf(l), iam.RequestTagConditions(in.Tags)); err != nil {
 		return nil, err
 	}
 	if len(in.Tags) > 0 {
-		if err := s.authorize(ctx, call, "ssm:AddTagsToResource", arn, nil, requestTags(in.Tags)); err != nil {
+		if err := s.authorize(ctx, call, "ssm:AddTagsToResource", arn, nil, iam.RequestTagConditions(in.Tags)); err != nil {
 			return nil, err
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/coffer-dev/coffer/internal/iam"
@@ -51,7 +50,7 @@ type Service struct {
 	maxParams int
 	now       func() time.Time
 	log       *slog.Logger
-	locks     keyLocks
+	locks     storage.KeyLocks
 }
 
 // New returns a Service, or an error naming the missing field.
@@ -115,19 +114,6 @@ func (s *Service) authorizeRecord(ctx context.Context, call Call, action string,
 	return s.authorize(ctx, call, action, s.arn(call.Region, rec.Name), rec.tagMap(), cond)
 }
 
-// requestTags are the condition keys of tags a request sets.
-func requestTags(tags []Tag) map[string][]string {
-	if len(tags) == 0 {
-		return nil
-	}
-	m := make(map[string][]string, len(tags)+1)
-	for _, t := range tags {
-		m["aws:RequestTag/"+t.Key] = []string{t.Value}
-		m["aws:TagKeys"] = append(m["aws:TagKeys"], t.Key)
-	}
-	return m
-}
-
 // maxAttempts bounds the retries of a read-modify-write that lost a race
 // to another node sharing the store.
 const maxAttempts = 16
@@ -140,7 +126,7 @@ var errNoChange = errors.New("no change")
 // record, and commits it with fn's extra ops in one Txn conditioned on the
 // revision read, retrying when another writer won.
 func (s *Service) update(ctx context.Context, call Call, name string, fn func(rec *paramRecord) ([]storage.Op, error)) (*paramRecord, error) {
-	defer s.locks.lock(s.recordKey(call.Region, name))()
+	defer s.locks.Lock(s.recordKey(call.Region, name))()
 	for range maxAttempts {
 		l, err := s.load(ctx, call.Region, name, name)
 		if err != nil {
@@ -171,21 +157,6 @@ func (s *Service) update(ctx context.Context, call Call, name string, fn func(re
 		return rec, nil
 	}
 	return nil, errors.New("parameter changed concurrently too many times")
-}
-
-// keyLocks serializes writers of the same storage key in this process, so
-// concurrent updates of one parameter queue instead of spinning on
-// revision conflicts. Striped: distinct keys may share a lock.
-type keyLocks [256]sync.Mutex
-
-func (k *keyLocks) lock(key string) (unlock func()) {
-	h := uint32(2166136261)
-	for i := 0; i < len(key); i++ {
-		h = (h ^ uint32(key[i])) * 16777619
-	}
-	m := &k[h%uint32(len(k))]
-	m.Lock()
-	return m.Unlock
 }
 
 // resolveKey maps a SecureString KeyId to a KMS key and the KeyId to

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coffer-dev/coffer/internal/iam"
 	"github.com/coffer-dev/coffer/internal/storage"
 )
 
@@ -168,7 +169,7 @@ func (s *Service) Tag(ctx context.Context, call Call, id string, tags []Tag) err
 	if err := validateTags(tags); err != nil {
 		return err
 	}
-	_, err := s.update(ctx, call, id, "secretsmanager:TagResource", requestTags(tags), func(l *loaded, rec *secretRecord) (*mutation, error) {
+	_, err := s.update(ctx, call, id, "secretsmanager:TagResource", iam.RequestTagConditions(tags), func(l *loaded, rec *secretRecord) (*mutation, error) {
 		if err := writable(rec); err != nil {
 			return nil, err
 		}

@@ -47,7 +47,7 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	cache   recordCache
-	locks   keyLocks
+	locks   storage.KeyLocks
 	changes changeLog
 	sealed  sealedCache // sealed version values by storage key
 
@@ -216,39 +216,10 @@ func (s *Service) authorize(ctx context.Context, call Call, action string, rec *
 	return nil
 }
 
-// requestTags are the condition keys of tags a request sets.
-func requestTags(tags []Tag) map[string][]string {
-	if len(tags) == 0 {
-		return nil
-	}
-	m := make(map[string][]string, len(tags)+1)
-	for _, t := range tags {
-		m["aws:RequestTag/"+t.Key] = []string{t.Value}
-		m["aws:TagKeys"] = append(m["aws:TagKeys"], t.Key)
-	}
-	return m
-}
-
 // maxAttempts bounds the retries of a read-modify-write that lost a race
 // (to another node sharing the store: within one process, writers of a
 // secret take its key lock first).
 const maxAttempts = 16
-
-// keyLocks serializes writers of the same storage key in this process, so
-// concurrent updates of one secret queue instead of spinning on revision
-// conflicts. Striped: distinct keys may share a lock, which only costs
-// concurrency, never correctness.
-type keyLocks [256]sync.Mutex
-
-func (k *keyLocks) lock(key string) (unlock func()) {
-	h := uint32(2166136261)
-	for i := 0; i < len(key); i++ {
-		h = (h ^ uint32(key[i])) * 16777619
-	}
-	m := &k[h%uint32(len(k))]
-	m.Lock()
-	return m.Unlock
-}
 
 // mutation is what an update callback produces beyond the changed record.
 type mutation struct {
@@ -273,7 +244,7 @@ func (s *Service) update(ctx context.Context, call Call, id, action string, cond
 	if err != nil {
 		return nil, err
 	}
-	defer s.locks.lock(l.key)()
+	defer s.locks.Lock(l.key)()
 	for attempt := range maxAttempts {
 		if attempt > 0 {
 			if l, err = s.resolve(ctx, call.Region, id); err != nil {

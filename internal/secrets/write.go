@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/coffer-dev/coffer/internal/iam"
 	"github.com/coffer-dev/coffer/internal/request"
 	"github.com/coffer-dev/coffer/internal/storage"
 )
@@ -69,7 +70,7 @@ func (s *Service) Create(ctx context.Context, call Call, in CreateInput) (*Write
 			continue
 		}
 		if err == nil {
-			if err := s.authorize(ctx, call, "secretsmanager:CreateSecret", l.rec, requestTags(in.Tags)); err != nil {
+			if err := s.authorize(ctx, call, "secretsmanager:CreateSecret", l.rec, iam.RequestTagConditions(in.Tags)); err != nil {
 				return nil, err
 			}
 			return s.createExisting(ctx, call, l.rec, in)
@@ -127,7 +128,7 @@ func (s *Service) createNew(ctx context.Context, call Call, key string, in Creat
 		Created:        now,
 		LastChanged:    now,
 	}
-	if err := s.authorize(ctx, call, "secretsmanager:CreateSecret", rec, requestTags(in.Tags)); err != nil {
+	if err := s.authorize(ctx, call, "secretsmanager:CreateSecret", rec, iam.RequestTagConditions(in.Tags)); err != nil {
 		return nil, err
 	}
 	kms, err := s.resolveKey(ctx, call.Region, in.KMSKeyID)

@@ -150,18 +150,23 @@ func TestPaddingLeftByACrashIsNotDamage(t *testing.T) {
 // If the zeros cannot be written (a disk nearly full), records still are.
 func TestAppendWorksWhenPaddingCannotBeWritten(t *testing.T) {
 	t.Parallel()
-	l, dir, k := newTestLog(t, func(c *LogConfig) {
-		c.OpenFile = func(name string, flag int, perm fs.FileMode) (File, error) {
-			f, err := os.OpenFile(name, flag, perm)
-			return &noPadFile{f}, err
+	for _, direct := range []bool{false, directFlags != 0} {
+		l, dir, k := newTestLog(t, func(c *LogConfig) {
+			c.OpenFile = func(name string, flag int, perm fs.FileMode) (File, error) {
+				f, err := os.OpenFile(name, flag, perm)
+				return &noPadFile{f}, err
+			}
+			c.direct = direct
+		})
+		appendN(t, l, 0, 3)
+		if st := l.Stats(); st.Records != 3 || st.Failures != 0 {
+			t.Errorf("direct=%v: Stats() = %+v, want 3 records and no failure", direct, st)
 		}
-	})
-	appendN(t, l, 0, 3)
-	if st := l.Stats(); st.Records != 3 || st.Failures != 0 {
-		t.Errorf("Stats() = %+v, want 3 records and no failure", st)
+		closeLog(t, l)
+		if rep := mustVerify(t, dir, k, VerifyOptions{}); rep.Events != 3 {
+			t.Errorf("direct=%v: Verify = %+v, want 3 events", direct, rep)
+		}
 	}
-	closeLog(t, l)
-	mustVerify(t, dir, k, VerifyOptions{})
 }
 
 // noPadFile refuses writes of zeros alone, as a disk with room for a

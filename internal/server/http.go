@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
@@ -19,6 +17,7 @@ import (
 	"github.com/coffer-dev/coffer/internal/iam"
 	"github.com/coffer-dev/coffer/internal/request"
 	"github.com/coffer-dev/coffer/internal/sigv4"
+	"github.com/coffer-dev/coffer/internal/uuid"
 )
 
 // Event is what the server learns about one API request, for its audit
@@ -393,9 +392,4 @@ func sourceIP(r *http.Request) string {
 	return host
 }
 
-func newRequestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
+func newRequestID() string { return uuid.New() }

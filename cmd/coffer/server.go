@@ -34,6 +34,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.DurationVar(&cfg.RotationStepTimeout, "rotation-step-timeout", 0, "time limit of each rotation step (default 5m)")
 	auditOn := fs.Bool("audit", true, "record every request in the hash-chained audit log; --audit=false serves requests unaudited (benchmarks only)")
 	fs.StringVar(&cfg.Audit.Dir, "audit-dir", "", "directory of the audit log (default <data-dir>/audit)")
+	fs.BoolVar(&cfg.Audit.AppendOnly, "audit-append-only", false, "write the audit log as plain append-only files that tail -f and log shippers can follow (slower per write)")
 	fs.BoolVar(&cfg.Audit.Stdout, "audit-stdout", false, "also write every audit event to stdout as a JSON line")
 	fs.StringVar(&cfg.Audit.Format, "audit-format", "native", "shape of the stdout and HTTP audit streams: native or cloudtrail")
 	fs.StringVar(&cfg.Audit.HTTPURL, "audit-http", "", "also POST audit events in batches to this URL (a SIEM's HTTP collector)")

@@ -272,11 +272,14 @@ func (l *Log) writeSync(buf []byte) error {
 	}
 	if end := w.end; end > w.alloc {
 		w.alloc = end
-		// Padding is an optimisation: if the zeros do not fit (a full
-		// disk), the records still can, and later writes append.
-		if n, err := w.f.WriteAt(zeros[:w.pad], end); err == nil && n == int(w.pad) {
-			w.alloc = end + w.pad
-			w.pad = min(2*w.pad, maxPad)
+		// Padding is an optimisation (and not for append-only files): if
+		// the zeros do not fit (a full disk), the records still can, and
+		// later writes append.
+		if !l.cfg.AppendOnly {
+			if n, err := w.f.WriteAt(zeros[:w.pad], end); err == nil && n == int(w.pad) {
+				w.alloc = end + w.pad
+				w.pad = min(2*w.pad, maxPad)
+			}
 		}
 	}
 	if !l.cfg.NoSync {

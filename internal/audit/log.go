@@ -48,6 +48,13 @@ type LogConfig struct {
 	// chain and checkpoints are as usual.
 	NoSync bool
 
+	// AppendOnly writes the files as plain append-only files: no zeros
+	// written ahead and no direct I/O, so a file's size is always the end
+	// of its last record, for log shippers that follow a file by its size
+	// (tail -f, Filebeat, Fluent Bit, Vector). Each write then also makes
+	// the file's new size durable, which costs more (docs/audit.md).
+	AppendOnly bool
+
 	// direct opens log files with directFlags (where there are any): on
 	// when OpenFile is the default; tests that wrap files turn it on too.
 	direct bool
@@ -216,7 +223,7 @@ func (c *LogConfig) setDefaults() error {
 	}
 	if c.OpenFile == nil {
 		c.OpenFile = func(name string, flag int, perm fs.FileMode) (File, error) { return os.OpenFile(name, flag, perm) }
-		c.direct = directFlags != 0 && !c.NoSync
+		c.direct = directFlags != 0 && !c.NoSync && !c.AppendOnly
 	}
 	return nil
 }

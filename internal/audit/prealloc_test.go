@@ -179,3 +179,31 @@ func (f *noPadFile) WriteAt(b []byte, off int64) (int, error) {
 	}
 	return f.File.WriteAt(b, off)
 }
+
+// An append-only log's live file holds its records and nothing else, so
+// that a shipper following it by its size reads every record whole.
+func TestAppendOnlyFilesHoldNoPadding(t *testing.T) {
+	t.Parallel()
+	l, dir, k := newTestLog(t, func(c *LogConfig) { c.AppendOnly = true })
+	for i := range 5 {
+		appendN(t, l, i, 1)
+		data, err := os.ReadFile(logFiles(t, dir)[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.IndexByte(data, 0) >= 0 || len(data) == 0 || data[len(data)-1] != '\n' {
+			t.Fatalf("after %d appends the live file is %d bytes with NULs or a partial line; want whole records only", i+1, len(data))
+		}
+		if n := bytes.Count(data, []byte(`"event":`)); n != i+1 {
+			t.Fatalf("after %d appends the live file holds %d events", i+1, n)
+		}
+	}
+	closeLog(t, l)
+	if rep := mustVerify(t, dir, k, VerifyOptions{}); rep.Events != 5 || !rep.Closed {
+		t.Errorf("Verify = %+v, want 5 events, closed", rep)
+	}
+	c := LogConfig{Dir: dir, Keys: k, AppendOnly: true}
+	if err := c.setDefaults(); err != nil || c.direct {
+		t.Errorf("setDefaults with AppendOnly: direct = %v, err %v; want no direct I/O", c.direct, err)
+	}
+}

@@ -1,12 +1,14 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -154,5 +156,26 @@ func TestAlertRulesWarmFromTheAuditLogAtStart(t *testing.T) {
 	coffertest.NewServer(t, coffertest.Options{DataDir: dir, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if got := logs.String(); !strings.Contains(got, `msg="alert rules warmed from the audit log" reads=3 window=24h0m0s`) {
 		t.Errorf("server log after the restart lacks the warm-up of 3 reads:\n%s", got)
+	}
+}
+
+// With AppendOnly the server's live audit file holds whole records only,
+// for a log shipper that tails it.
+func TestAuditAppendOnlyLeavesATailableFile(t *testing.T) {
+	ctx := context.Background()
+	srv := coffertest.NewServer(t, coffertest.Options{Configure: func(cfg *server.Config) { cfg.Audit.AppendOnly = true }})
+	if _, err := srv.Client.ListSecrets(ctx, &sm.ListSecretsInput{}); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(srv.AuditDir(), "audit-*.jsonl"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("audit files %v, %v; want one", files, err)
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) == 0 || bytes.IndexByte(data, 0) >= 0 || data[len(data)-1] != '\n' || !bytes.Contains(data, []byte(`"operation":"ListSecrets"`)) {
+		t.Errorf("live audit file (%d bytes) is not whole records ending with the ListSecrets event", len(data))
 	}
 }

@@ -31,6 +31,9 @@ type AuditConfig struct {
 	Disabled bool
 	// Dir is the file log's directory; default <data-dir>/audit.
 	Dir string
+	// AppendOnly writes the file log as plain append-only files, for log
+	// shippers that tail them (see audit.LogConfig.AppendOnly).
+	AppendOnly bool
 	// Stdout also writes every event to stdout as a JSON line.
 	Stdout bool
 	// Format of the stdout and HTTP sinks: "native" (default) or
@@ -62,7 +65,7 @@ func (s *Server) openAudit(ctx context.Context, root *keys.RootKey) error {
 	if dir == "" {
 		dir = filepath.Join(s.cfg.DataDir, audit.DirName)
 	}
-	log, err := audit.OpenLog(ctx, audit.LogConfig{Dir: dir, Keys: k, Logger: s.log.With("component", "audit"), Now: s.cfg.Clock, NoSync: s.cfg.Dev})
+	log, err := audit.OpenLog(ctx, audit.LogConfig{Dir: dir, Keys: k, Logger: s.log.With("component", "audit"), Now: s.cfg.Clock, NoSync: s.cfg.Dev, AppendOnly: c.AppendOnly})
 	if err != nil {
 		return fmt.Errorf("open audit log: %w", err)
 	}

@@ -18,20 +18,32 @@ import (
 // cpu-us/append is the process's CPU time (user and system, the kernel's
 // write and fdatasync work included) per append, the benchmark's own
 // goroutines included. The results and the command are in docs/audit.md.
+//
+// The append-only sub-benchmarks write as --audit-append-only does (no
+// preallocation, no direct I/O).
 func BenchmarkAppend(b *testing.B) {
-	for _, writers := range []int{1, 16, 64} {
-		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
-			k := testKeys(b)
-			l := openTestLog(b, filepath.Join(b.TempDir(), "audit"), k)
-			defer closeLog(b, l)
-			e := testEvent(1)
-			before, cpu := l.Stats(), processCPU()
-			runWriters(b, writers, func() error { return l.Append(context.Background(), e) })
-			st := l.Stats()
-			b.ReportMetric(float64(st.Records-before.Records)/float64(st.Syncs-before.Syncs), "records/fsync")
-			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-us/append")
-		})
+	for _, bc := range []struct {
+		mode       string
+		appendOnly bool
+	}{{"", false}, {"append-only/", true}} {
+		for _, writers := range []int{1, 16, 64} {
+			b.Run(fmt.Sprintf("%swriters=%d", bc.mode, writers), func(b *testing.B) {
+				benchmarkAppend(b, writers, bc.appendOnly)
+			})
+		}
 	}
+}
+
+func benchmarkAppend(b *testing.B, writers int, appendOnly bool) {
+	k := testKeys(b)
+	l := openTestLog(b, filepath.Join(b.TempDir(), "audit"), k, func(c *LogConfig) { c.AppendOnly = appendOnly })
+	defer closeLog(b, l)
+	e := testEvent(1)
+	before, cpu := l.Stats(), processCPU()
+	runWriters(b, writers, func() error { return l.Append(context.Background(), e) })
+	st := l.Stats()
+	b.ReportMetric(float64(st.Records-before.Records)/float64(st.Syncs-before.Syncs), "records/fsync")
+	b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-us/append")
 }
 
 // BenchmarkPrepareAndEncode measures the CPU an append costs its caller

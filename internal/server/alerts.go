@@ -20,10 +20,11 @@ var deniedCodes = map[string]bool{
 	"ExpiredTokenException": true, "ExpiredToken": true, "InvalidToken": true,
 }
 
-// valueReads are the operations that return secret values.
+// valueReads are the operations that return secret values, by signing
+// name (the audit log's "ssm", not the target prefix "AmazonSSM").
 var valueReads = map[string]bool{
 	"secretsmanager.GetSecretValue": true, "secretsmanager.BatchGetSecretValue": true,
-	"AmazonSSM.GetParameter": true, "AmazonSSM.GetParameters": true, "AmazonSSM.GetParametersByPath": true,
+	"ssm.GetParameter": true, "ssm.GetParameters": true, "ssm.GetParametersByPath": true,
 }
 
 // breakGlassSet remembers the ARNs of break-glass secrets read recently,
@@ -43,7 +44,7 @@ func (s *Server) observeAlerts(ev *Event) {
 		Time: ev.Time, RequestID: ev.RequestID, Principal: ev.Principal.ARN, AccessKeyID: ev.Principal.AccessKeyID,
 		SourceIP: ev.SourceIP, Service: ev.Service, Operation: ev.Operation,
 		Denied: deniedCodes[ev.ErrorCode], ErrorCode: ev.ErrorCode,
-		ReadsSecret: ev.ErrorCode == "" && valueReads[ev.Service+"."+ev.Operation],
+		ReadsSecret: ev.ErrorCode == "" && valueReads[signingName(ev.Service)+"."+ev.Operation],
 	}
 	if ev.Info != nil {
 		a.Resources = ev.Info.Audit.Resources
@@ -52,13 +53,6 @@ func (s *Server) observeAlerts(ev *Event) {
 		}
 	}
 	s.alerts.Observe(a)
-}
-
-// auditedValueReads are valueReads by the signing names the audit log
-// records ("ssm", not the target prefix "AmazonSSM").
-var auditedValueReads = map[string]bool{
-	"secretsmanager.GetSecretValue": true, "secretsmanager.BatchGetSecretValue": true,
-	"ssm.GetParameter": true, "ssm.GetParameters": true, "ssm.GetParametersByPath": true,
 }
 
 // warmBytes bounds the audit log replayed into the alert rules at start:
@@ -81,7 +75,7 @@ func (s *Server) warmAlerts(ctx context.Context) {
 		now = s.cfg.Clock
 	}
 	err := audit.Recent(ctx, s.auditDir, now().Add(-w), warmBytes, func(ev *audit.Event) error {
-		if ev.Type != audit.APICall || ev.ErrorCode != "" || !auditedValueReads[ev.Service+"."+ev.Operation] {
+		if ev.Type != audit.APICall || ev.ErrorCode != "" || !valueReads[ev.Service+"."+ev.Operation] {
 			return nil
 		}
 		a := alert.Event{

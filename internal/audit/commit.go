@@ -253,15 +253,29 @@ func (l *Log) apply(p *pending) {
 	l.checkpoints.Add(uint64(p.checkpoints))
 }
 
-// writeSync writes buf after the file's last record, with the next step
-// of zeros after it once the zeros written before run out (see
-// prealloc.go), makes it durable, and checks that the file is still the
-// one at its path.
+// writeSync writes buf after the file's last record and makes it durable
+// (writeDirect, or writeBuffered where direct I/O is off), then checks
+// that the file is still the one at its path.
 func (l *Log) writeSync(buf []byte) error {
-	w := &l.w
-	if w.direct {
-		return l.writeDirect(buf)
+	write := l.writeBuffered
+	if l.w.direct {
+		write = l.writeDirect
 	}
+	if err := write(buf); err != nil {
+		return err
+	}
+	if !l.inPlace() {
+		return fmt.Errorf("%s: %w", l.w.path, errMoved)
+	}
+	l.syncs.Add(1)
+	return nil
+}
+
+// writeBuffered writes buf through the page cache, with the next step of
+// zeros after it once the zeros written before run out (see prealloc.go),
+// and fdatasyncs it (unless NoSync).
+func (l *Log) writeBuffered(buf []byte) error {
+	w := &l.w
 	n, err := w.f.WriteAt(buf, w.size)
 	w.end = w.size + int64(max(n, 0))
 	if err == nil && n < len(buf) {
@@ -282,23 +296,16 @@ func (l *Log) writeSync(buf []byte) error {
 			}
 		}
 	}
-	if !l.cfg.NoSync {
-		inline := l.syncInline()
-		start := time.Now()
-		err = datasync(l.w.f, inline)
-		l.syncTook(time.Since(start), inline)
-		if err != nil {
-			return fmt.Errorf("fdatasync %s: %w", l.w.path, err)
-		}
+	if l.cfg.NoSync {
+		return nil
 	}
-	if !l.inPlace() {
-		return fmt.Errorf("%s: %w", l.w.path, errMoved)
+	if err := l.durable(func(inline bool) error { return datasync(w.f, inline) }); err != nil {
+		return fmt.Errorf("fdatasync %s: %w", w.path, err)
 	}
-	l.syncs.Add(1)
 	return nil
 }
 
-// writeDirect is writeSync for a file opened with directFlags: it writes
+// writeDirect is writeBuffered for a file opened with directFlags: it writes
 // the last partial block's bytes again followed by buf, zero-filled to a
 // whole block, in one write that is durable when it returns (no separate
 // fdatasync, no copy into the page cache). Rewriting a durable block with
@@ -310,7 +317,7 @@ func (l *Log) writeDirect(buf []byte) error {
 	w := &l.w
 	end := w.size + int64(len(buf))
 	if err := l.padDirect(end); err != nil {
-		if errors.Is(err, syscall.EINVAL) && w.size == 0 && w.fresh {
+		if errors.Is(err, syscall.EINVAL) && w.size == 0 {
 			// The file system took O_DIRECT at open but refuses these
 			// writes (an alignment larger than directAlign): start the
 			// file again without it.
@@ -321,7 +328,7 @@ func (l *Log) writeDirect(buf []byte) error {
 			if err := l.ensureFile(); err != nil {
 				return err
 			}
-			return l.writeSync(buf)
+			return l.writeBuffered(buf)
 		}
 		return fmt.Errorf("write %s: %w", w.path, err)
 	}
@@ -335,18 +342,10 @@ func (l *Log) writeDirect(buf []byte) error {
 	k += copy(b[k:], buf)
 	clear(b[k:])
 	w.end = end
-	inline := l.syncInline()
-	t0 := time.Now()
-	err := pwriteDirect(w.f, b, start, inline)
-	l.syncTook(time.Since(t0), inline)
-	if err != nil {
+	if err := l.durable(func(inline bool) error { return pwriteDirect(w.f, b, start, inline) }); err != nil {
 		return fmt.Errorf("write %s: %w", w.path, err)
 	}
 	w.tail = append(w.tail[:0], b[end&^(directAlign-1)-start:end-start]...)
-	if !l.inPlace() {
-		return fmt.Errorf("%s: %w", w.path, errMoved)
-	}
-	l.syncs.Add(1)
 	return nil
 }
 
@@ -399,6 +398,16 @@ const (
 )
 
 func (l *Log) syncInline() bool { return !time.Now().Before(l.w.blockingUntil) }
+
+// durable runs op, the call that makes a write durable, inline unless a
+// slow one turned that off, and times it (syncTook).
+func (l *Log) durable(op func(inline bool) error) error {
+	inline := l.syncInline()
+	start := time.Now()
+	err := op(inline)
+	l.syncTook(time.Since(start), inline)
+	return err
+}
 
 func (l *Log) syncTook(d time.Duration, inline bool) {
 	if d < slowSync {

@@ -6,8 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
+
+	"github.com/coffer-dev/coffer/internal/benchtest"
 )
 
 // BenchmarkAppend measures durable appends per second to the file log
@@ -40,7 +41,7 @@ func benchmarkAppend(b *testing.B, writers int, appendOnly bool) {
 	defer closeLog(b, l)
 	e := testEvent(1)
 	before, cpu := l.Stats(), processCPU()
-	runWriters(b, writers, func() error { return l.Append(context.Background(), e) })
+	benchtest.RunWriters(b, writers, "appends", func() error { return l.Append(context.Background(), e) })
 	st := l.Stats()
 	b.ReportMetric(float64(st.Records-before.Records)/float64(st.Syncs-before.Syncs), "records/fsync")
 	b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-us/append")
@@ -60,36 +61,6 @@ func BenchmarkPrepareAndEncode(b *testing.B) {
 		}
 		_ = appendEvent(make([]byte, 0, 1024), p)
 	}
-}
-
-// runWriters runs fn b.N times from about writers goroutines (a multiple
-// of GOMAXPROCS; 1 runs in the benchmark's goroutine) and reports
-// appends/s and the number of writers.
-func runWriters(b *testing.B, writers int, fn func() error) {
-	b.Helper()
-	if writers == 1 {
-		for b.Loop() {
-			if err := fn(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	} else {
-		procs := runtime.GOMAXPROCS(0)
-		parallelism := (writers + procs - 1) / procs
-		writers = parallelism * procs
-		b.SetParallelism(parallelism)
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if err := fn(); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
-	b.ReportMetric(float64(writers), "writers")
 }
 
 // BenchmarkTrailAppendCPU measures what an append through a Trail costs

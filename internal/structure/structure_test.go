@@ -262,8 +262,8 @@ var depRules = []depRule{
 	{
 		why:    "test helpers are imported only by tests and bench/ (STYLE.md)",
 		from:   []string{"./..."},
-		except: []string{"internal/coffertest/...", "internal/storage/storagetest/...", "internal/pgtest/...", "bench/..."},
-		deny:   []string{"internal/coffertest", "internal/storage/storagetest", "internal/pgtest"},
+		except: []string{"internal/coffertest/...", "internal/storage/storagetest/...", "internal/pgtest/...", "internal/benchtest/...", "bench/..."},
+		deny:   []string{"internal/coffertest", "internal/storage/storagetest", "internal/pgtest", "internal/benchtest"},
 	},
 	{
 		why:    "nothing imports server but cmd/coffer and test helpers (internal/server/doc.go)",

@@ -3,13 +3,14 @@ package bolt_test
 import (
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"sync/atomic"
 	"testing"
 
+	"go.etcd.io/bbolt"
+
+	"github.com/coffer-dev/coffer/internal/benchtest"
 	"github.com/coffer-dev/coffer/internal/storage"
 	"github.com/coffer-dev/coffer/internal/storage/bolt"
-	"go.etcd.io/bbolt"
 )
 
 // benchValue is the size of a typical sealed secret version record.
@@ -51,7 +52,7 @@ func BenchmarkTxnParallel(b *testing.B) {
 				})
 			}
 			before := bolt.Commits(be)
-			runWriters(b, writers, txn)
+			benchtest.RunWriters(b, writers, "txns", txn)
 			b.ReportMetric(float64(b.N)/float64(bolt.Commits(be)-before), "txns/commit")
 		})
 	}
@@ -74,7 +75,7 @@ func BenchmarkBaseline(b *testing.B) {
 					write = db.Batch
 				}
 				var seq atomic.Uint64
-				runWriters(b, writers, func() error {
+				benchtest.RunWriters(b, writers, "txns", func() error {
 					key := fmt.Appendf(nil, "bench/%012d", seq.Add(1))
 					return write(func(tx *bbolt.Tx) error {
 						bk, err := tx.CreateBucketIfNotExists([]byte("data"))
@@ -87,34 +88,4 @@ func BenchmarkBaseline(b *testing.B) {
 			})
 		}
 	}
-}
-
-// runWriters runs txn b.N times from about writers goroutines (a multiple
-// of GOMAXPROCS; 1 runs in the benchmark's goroutine) and reports txns/s
-// and the number of writers.
-func runWriters(b *testing.B, writers int, txn func() error) {
-	b.Helper()
-	if writers == 1 {
-		for b.Loop() {
-			if err := txn(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	} else {
-		procs := runtime.GOMAXPROCS(0)
-		parallelism := (writers + procs - 1) / procs
-		writers = parallelism * procs
-		b.SetParallelism(parallelism)
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if err := txn(); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "txns/s")
-	b.ReportMetric(float64(writers), "writers")
 }
